@@ -1,0 +1,50 @@
+"""llmextract: grounded quotes, events and stances from news articles, and their scores.
+
+>>> from llmextract import extract
+>>> result = extract("Ann Lee said: \\"We will win.\\"")  # doctest: +SKIP
+"""
+
+from llmextract.article import Article, read_article
+from llmextract.client import ModelClient
+from llmextract.errors import (
+    ConfigError,
+    EmbeddedModelError,
+    EndpointAuthError,
+    EndpointError,
+    EndpointRequestError,
+    EndpointUnavailableError,
+    InputError,
+    LLMExtractError,
+    PromptError,
+)
+from llmextract.extract import aextract, extract
+from llmextract.prompts import load_prompt
+from llmextract.schemas import DocumentResult, Dropped, Event, Quote, Span, Stance, Usage
+from llmextract.settings import Endpoint, Settings
+
+__all__ = [
+    "Article",
+    "ConfigError",
+    "DocumentResult",
+    "Dropped",
+    "EmbeddedModelError",
+    "Endpoint",
+    "EndpointAuthError",
+    "EndpointError",
+    "EndpointRequestError",
+    "EndpointUnavailableError",
+    "Event",
+    "InputError",
+    "LLMExtractError",
+    "ModelClient",
+    "PromptError",
+    "Quote",
+    "Settings",
+    "Span",
+    "Stance",
+    "Usage",
+    "aextract",
+    "extract",
+    "load_prompt",
+    "read_article",
+]

@@ -1,0 +1,305 @@
+"""The one place that talks to a model: openai client + instructor + tenacity.
+
+Layers, from the wire up:
+
+- ``openai.AsyncOpenAI`` with its own retries off (``max_retries=0``): tenacity owns them.
+- :meth:`ModelClient._send` retries transport faults only (connection errors, timeouts,
+  408/409/429 honouring Retry-After, 5xx) with exponential backoff and jitter, records every
+  request's token usage in the caller's :class:`~llmextract.schemas.Usage`, and bounds the
+  conversation: instructor appends each failed answer plus the error before re-asking; only
+  the original messages and the latest such round are sent (instructor issue #2056).
+- instructor validates the answer against a draft schema whose validators ground every span
+  and re-asks with the error, at most ``max_reasks`` times.
+- What still fails is salvaged (grounded items kept, the rest recorded as dropped).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import instructor
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from llmextract.drafts import DraftList, grounding_scope, salvage
+from llmextract.errors import (
+    EndpointAuthError,
+    EndpointError,
+    EndpointRequestError,
+    EndpointUnavailableError,
+)
+from llmextract.schemas import Usage
+from llmextract.settings import Mode, Settings
+
+__all__ = ["ModelClient", "TruncatedAnswerError", "probe_modes"]
+
+_INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
+    "tools": instructor.Mode.TOOLS,
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+}
+_TRANSIENT_STATUS = frozenset({408, 409, 429})
+_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+
+
+class TruncatedAnswerError(EndpointError):
+    """The model stopped at its token limit (finish_reason == "length")."""
+
+    def __init__(self, max_tokens: int, raw: str | None) -> None:
+        super().__init__(
+            f"the answer was cut off at max_tokens={max_tokens}; the article is split into "
+            "smaller chunks automatically, or raise the profile's max_tokens"
+        )
+        self.max_tokens = max_tokens
+        self.raw = raw
+
+
+@dataclass
+class _Call:
+    """State of one structured request across instructor's re-asks."""
+
+    original_messages: int
+    usage: Usage
+    attempts: int = 0
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in _TRANSIENT_STATUS or error.status_code >= 500
+    return False
+
+
+def _retry_after_s(error: BaseException | None) -> float | None:
+    """Seconds the server asked us to wait (Retry-After / retry-after-ms), if it did."""
+    response = getattr(error, "response", None)
+    if response is None:
+        return None
+    headers = response.headers
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return None if parsed is None else max(parsed.timestamp() - time.time(), 0.0)
+
+
+def _answer_text(completion: Any) -> str | None:
+    """The raw JSON the model produced, from a tool call or from the message content."""
+    choices = getattr(completion, "choices", None)
+    if not choices:
+        return None
+    message = choices[0].message
+    for call in getattr(message, "tool_calls", None) or []:
+        arguments = getattr(getattr(call, "function", None), "arguments", None)
+        if arguments:
+            return str(arguments)
+    content = getattr(message, "content", None)
+    return _FENCE.sub("", content) if content else None
+
+
+class ModelClient:
+    """Structured, grounded requests to one OpenAI-compatible endpoint."""
+
+    def __init__(self, settings: Settings, *, base_url: str | None = None) -> None:
+        endpoint = settings.endpoint
+        url = base_url or endpoint.base_url
+        if url is None:
+            raise EndpointError("the embedded model must be started first (llmextract.embedded)")
+        self.settings = settings
+        self.url = url
+        self._openai = openai.AsyncOpenAI(
+            base_url=url,
+            api_key=endpoint.api_key or "not-needed",
+            max_retries=0,
+            timeout=endpoint.timeout_s,
+        )
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    async def ask(
+        self,
+        messages: list[dict[str, str]],
+        schema: type[DraftList],
+        *,
+        text: str,
+        offset: int,
+        usage: Usage,
+        max_tokens: int | None = None,
+    ) -> DraftList:
+        """One answer to ``messages``, grounded in ``text`` (which starts at ``offset``).
+
+        Raises :class:`TruncatedAnswerError` when the model hits its token limit and an
+        :class:`~llmextract.errors.EndpointError` when the endpoint keeps failing.
+        """
+        endpoint = self.settings.endpoint
+        limit = max_tokens or endpoint.max_tokens
+        call = _Call(original_messages=len(messages), usage=usage)
+        create = instructor.patch(
+            create=cast(Callable[..., Awaitable[Any]], self._sender(call)),
+            mode=_INSTRUCTOR_MODES[endpoint.instructor_mode],
+        )
+        with grounding_scope(text, offset=offset, strict=True):
+            try:
+                answer = await create(  # type: ignore[misc]
+                    response_model=schema,
+                    messages=messages,
+                    model=endpoint.model,
+                    max_retries=self.settings.max_reasks,
+                    temperature=self.settings.temperature,
+                    max_tokens=limit,
+                )
+                return cast(DraftList, answer)
+            except IncompleteOutputException as error:
+                raise TruncatedAnswerError(limit, _answer_text(error.last_completion)) from None
+            except InstructorRetryException as error:
+                cause = error.__cause__
+                if isinstance(cause, openai.APIError):
+                    raise self._translate(cause, call) from None
+                if isinstance(cause, IncompleteOutputException):
+                    raise TruncatedAnswerError(limit, _answer_text(cause.last_completion)) from None
+                why = _first_line(cause) if cause else "validation failed"
+                return salvage(
+                    schema, _answer_text(error.last_completion), text, offset=offset, why=why
+                )
+
+    def _sender(self, call: _Call) -> Callable[..., Awaitable[ChatCompletion]]:
+        settings = self.settings
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            asked = _retry_after_s(error)
+            if asked is not None:
+                return min(asked, settings.retry_max_wait_s * 4)
+            backoff = wait_random_exponential(
+                multiplier=settings.retry_initial_wait_s, max=settings.retry_max_wait_s
+            )
+            return float(backoff(state))
+
+        def count_retry(_: RetryCallState) -> None:
+            call.usage.transport_retries += 1
+
+        async def send(**kwargs: Any) -> ChatCompletion:
+            messages = kwargs["messages"]
+            if len(messages) > call.original_messages:
+                last_round = max(
+                    i for i, m in enumerate(messages) if _role(m) == "assistant"
+                )
+                kwargs["messages"] = messages[: call.original_messages] + messages[last_round:]
+            if call.attempts:
+                call.usage.reasks += 1
+            call.attempts += 1
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(settings.transport_retries + 1),
+                wait=wait,
+                retry=retry_if_exception(_is_transient),
+                before_sleep=count_retry,
+                reraise=True,
+            )
+            async for attempt in retrying:
+                with attempt:
+                    call.usage.requests += 1
+                    response = await self._openai.chat.completions.create(**kwargs)
+            if response.usage is not None:
+                call.usage.prompt_tokens += response.usage.prompt_tokens
+                call.usage.completion_tokens += response.usage.completion_tokens
+            return response
+
+        return send
+
+    def _translate(self, error: openai.APIError, call: _Call) -> EndpointError:
+        where = self.url
+        model = self.settings.endpoint.model
+        if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+            return EndpointAuthError(
+                f"{where} refused the API key (HTTP {error.status_code}): set LLMEXTRACT_API_KEY "
+                "or pass --api-key"
+            )
+        if isinstance(error, openai.NotFoundError):
+            return EndpointRequestError(
+                f"{where} answered 404 for model {model!r}: check --model, and that the base URL "
+                "ends in /v1"
+            )
+        if _is_transient(error):
+            return EndpointUnavailableError(
+                f"{where} failed after {call.usage.requests} requests: {_first_line(error)}. "
+                "Is the server running and reachable? Retry later or raise --retries"
+            )
+        status = getattr(error, "status_code", "?")
+        return EndpointRequestError(
+            f"{where} rejected the request (HTTP {status}): {_first_line(error)}. If it does "
+            f"not support mode {self.settings.endpoint.instructor_mode!r}, try another --mode "
+            "(llmextract endpoints check shows which work)"
+        )
+
+
+def _role(message: Any) -> str | None:
+    if isinstance(message, dict):
+        return cast(str | None, message.get("role"))
+    return cast(str | None, getattr(message, "role", None))
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__
+
+
+class _Probe(BaseModel):
+    """A city and its country."""
+
+    city: str
+    country: str
+
+
+@dataclass(frozen=True)
+class ModeProbe:
+    mode: Mode
+    works: bool
+    detail: str
+
+
+async def probe_modes(settings: Settings, *, base_url: str | None = None) -> list[ModeProbe]:
+    """Ask the endpoint one tiny structured question in each mode and report what works."""
+    results: list[ModeProbe] = []
+    client = ModelClient(settings, base_url=base_url)
+    oai = client._openai
+    try:
+        for mode, instructor_mode in _INSTRUCTOR_MODES.items():
+            create = instructor.patch(create=oai.chat.completions.create, mode=instructor_mode)
+            started = time.perf_counter()
+            try:
+                answer = await create(  # type: ignore[misc]
+                    response_model=_Probe,
+                    messages=[{"role": "user", "content": "Paris is in which country?"}],
+                    model=settings.endpoint.model,
+                    max_retries=0,
+                    max_tokens=100,
+                    temperature=0,
+                )
+                seconds = time.perf_counter() - started
+                results.append(ModeProbe(mode, True, f"{answer!r} in {seconds:.1f} s"))
+            except Exception as error:  # noqa: BLE001 - every failure is a finding here
+                cause = error.__cause__ or error
+                results.append(ModeProbe(mode, False, _first_line(cause)))
+    finally:
+        await client.aclose()
+    return results

@@ -1,0 +1,385 @@
+"""What the model fills in: bounded draft schemas whose validators ground every span.
+
+A draft holds the model's words; grounding turns each quoted passage into a
+:class:`~llmextract.schemas.Span` by finding it in the text the model was shown. While a
+:func:`grounding_scope` is strict, an ungrounded span fails validation, so instructor re-asks
+the model with the message; once the re-asks are spent, :func:`salvage` keeps what can be
+grounded from the last answer and records the rest as dropped.
+
+Every list and string has a size limit: without them a small model loops until it runs out
+of tokens. Pure: no client, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import jiter
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from llmextract.grounding import align_span, occurs
+from llmextract.schemas import (
+    Dropped,
+    Event,
+    EventType,
+    Polarity,
+    Quote,
+    QuoteKind,
+    Span,
+    Stance,
+    Task,
+)
+
+__all__ = [
+    "MAX_ITEMS",
+    "DraftList",
+    "EventList",
+    "QuoteList",
+    "StanceList",
+    "draft_list_for",
+    "grounding_scope",
+    "salvage",
+]
+
+MAX_ITEMS = 8
+_MAX_PROBLEMS_SHOWN = 6
+_SPEAKER_PLACEHOLDERS = frozenset({"", "unknown", "none", "null", "n/a", "unnamed"})
+
+
+@dataclass
+class _Scope:
+    text: str
+    offset: int
+    strict: bool
+
+
+_scope: ContextVar[_Scope | None] = ContextVar("llmextract_grounding_scope", default=None)
+
+
+@contextmanager
+def grounding_scope(text: str, *, offset: int = 0, strict: bool = True) -> Iterator[None]:
+    """Ground drafts validated inside this block against ``text``.
+
+    ``offset`` is where ``text`` starts in the whole article, so spans come out in article
+    coordinates. Outside any scope, drafts validate as plain data and ground nothing.
+    """
+    token = _scope.set(_Scope(text, offset, strict))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@dataclass
+class _Grounder:
+    """Grounds the fields of one item and notes what failed."""
+
+    scope: _Scope
+    label: str
+    problems: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def span(self, name: str, value: str | None, *, near: int | None = None) -> Span | None:
+        if value is None or not value.strip():
+            return None
+        local_near = None if near is None else near - self.scope.offset
+        found = align_span(self.scope.text, value, near=local_near)
+        if found is None:
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            self.problems.append(
+                f"{self.label}.{name}: {shown!r} is not in the article. Copy the words exactly "
+                "as the article writes them, or leave the item out."
+            )
+            return None
+        return Span(
+            text=self.scope.text[found.start : found.end],
+            start=self.scope.offset + found.start,
+            end=self.scope.offset + found.end,
+            alignment=found.status,
+        )
+
+    def name(self, name: str, value: str | None) -> str | None:
+        """Keep a free-text name only if the article mentions it."""
+        if value is None or value.strip().lower() in _SPEAKER_PLACEHOLDERS:
+            return None
+        if occurs(self.scope.text, value):
+            return value.strip()
+        self.removed.append(f"{self.label}.{name} {value!r} does not occur in the article")
+        return None
+
+
+class _Draft(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    def ground(self, g: _Grounder) -> Any:
+        """The grounded record, or None when a required span has no place in the text."""
+        raise NotImplementedError
+
+    def key(self) -> tuple[Any, ...]:
+        """What makes two drafts the same record."""
+        raise NotImplementedError
+
+
+class QuoteDraft(_Draft):
+    content: str = Field(
+        max_length=600, description="The quoted or reported words, copied exactly from the article"
+    )
+    speaker: str = Field(
+        default="", max_length=80, description="Who said it, as written (a name or a pronoun)"
+    )
+    speaker_name: str | None = Field(
+        default=None, max_length=80, description="The speaker's full name if the article gives it"
+    )
+    cue: str = Field(default="", max_length=40, description="The verb of saying, e.g. said, urged")
+    kind: QuoteKind = Field(
+        default="direct",
+        description="direct: in quotation marks; indirect: reported speech; mixed: both",
+    )
+
+    def ground(self, g: _Grounder) -> Quote | None:
+        content = g.span("content", self.content)
+        if content is None:
+            return None
+        speaker = None
+        if self.speaker.strip().lower() not in _SPEAKER_PLACEHOLDERS:
+            speaker = g.span("speaker", self.speaker, near=content.start)
+        return Quote(
+            content=content,
+            speaker=speaker,
+            speaker_name=g.name("speaker_name", self.speaker_name),
+            cue=g.span("cue", self.cue, near=content.start),
+            kind=self.kind,
+        )
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.content.strip().lower(),)
+
+
+class EventDraft(_Draft):
+    type: EventType = Field(description="PLOVER category of the event")
+    trigger: str = Field(max_length=60, description="The word or phrase naming the event")
+    actor: str | None = Field(default=None, max_length=80, description="Who acts")
+    recipient: str | None = Field(default=None, max_length=80, description="Who is acted upon")
+    location: str | None = Field(default=None, max_length=80, description="Where, if stated")
+    time: str | None = Field(default=None, max_length=60, description="When, if stated")
+    summary: str = Field(default="", max_length=200, description="One line: who did what to whom")
+
+    def ground(self, g: _Grounder) -> Event | None:
+        trigger = g.span("trigger", self.trigger)
+        if trigger is None:
+            return None
+        near = trigger.start
+        return Event(
+            type=self.type,
+            trigger=trigger,
+            actor=g.span("actor", self.actor, near=near),
+            recipient=g.span("recipient", self.recipient, near=near),
+            location=g.span("location", self.location, near=near),
+            time=g.span("time", self.time, near=near),
+            summary=self.summary.strip(),
+        )
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.type, self.trigger.strip().lower(), (self.actor or "").strip().lower())
+
+
+class StanceDraft(_Draft):
+    holder: str = Field(max_length=80, description="Who holds the stance, as written")
+    holder_name: str | None = Field(
+        default=None, max_length=80, description="The holder's full name if the article gives it"
+    )
+    target: str = Field(max_length=100, description="Who or what the stance is about")
+    polarity: Polarity = Field(description="support, oppose or neutral")
+    evidence: str = Field(
+        max_length=400, description="The passage that shows the stance, copied exactly"
+    )
+
+    def ground(self, g: _Grounder) -> Stance | None:
+        evidence = g.span("evidence", self.evidence)
+        holder = g.span("holder", self.holder, near=None if evidence is None else evidence.start)
+        if evidence is None or holder is None:
+            return None
+        return Stance(
+            holder=holder,
+            holder_name=g.name("holder_name", self.holder_name),
+            target=self.target.strip(),
+            polarity=self.polarity,
+            evidence=evidence,
+        )
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.holder.strip().lower(), self.target.strip().lower(), self.polarity)
+
+
+class DraftList(BaseModel):
+    """Base of the three answers the model gives; subclasses name the list field."""
+
+    task: ClassVar[Task]
+    item_model: ClassVar[type[_Draft]]
+
+    _records: list[Any] = PrivateAttr(default_factory=list)
+    _dropped: list[Dropped] = PrivateAttr(default_factory=list)
+
+    def drafts(self) -> list[_Draft]:
+        items: list[_Draft] = getattr(self, self.task)
+        return items
+
+    @property
+    def records(self) -> list[Any]:
+        """Grounded records (empty outside a grounding scope)."""
+        return list(self._records)
+
+    @property
+    def dropped(self) -> list[Dropped]:
+        return list(self._dropped)
+
+    @model_validator(mode="after")
+    def _ground_all(self) -> DraftList:
+        scope = _scope.get()
+        if scope is not None:
+            self._records, self._dropped = _ground_drafts(self.task, self.drafts(), scope)
+        return self
+
+
+def _ground_drafts(
+    task: Task, drafts: list[_Draft], scope: _Scope
+) -> tuple[list[Any], list[Dropped]]:
+    records: list[Any] = []
+    dropped: list[Dropped] = []
+    problems: list[str] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for index, draft in enumerate(drafts):
+        label = f"{task}[{index}]"
+        key = draft.key()
+        if key in seen:
+            dropped.append(
+                Dropped(task=task, reason=f"{label} repeats {task}[{seen[key]}]", item=draft.model_dump())
+            )
+            continue
+        seen[key] = index
+        g = _Grounder(scope, label)
+        record = draft.ground(g)
+        problems.extend(g.problems)
+        if record is None:
+            reason = "; ".join(g.problems) or f"{label} could not be grounded"
+            dropped.append(Dropped(task=task, reason=reason, item=draft.model_dump()))
+            continue
+        if g.problems:
+            dropped.append(
+                Dropped(task=task, reason="field removed: " + "; ".join(g.problems), item=draft.model_dump())
+            )
+        dropped.extend(
+            Dropped(task=task, reason="field removed: " + note, item=draft.model_dump())
+            for note in g.removed
+        )
+        records.append(record)
+    if problems and scope.strict:
+        shown = problems[:_MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        raise ValueError(
+            "\n".join(shown) + (f"\n(and {more} more like these)" if more > 0 else "")
+        )
+    return records, dropped
+
+
+class QuoteList(DraftList):
+    """Quotations in the article: who said what."""
+
+    task: ClassVar[Task] = "quotes"
+    item_model: ClassVar[type[_Draft]] = QuoteDraft
+    quotes: list[QuoteDraft] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class EventList(DraftList):
+    """Events reported in the article."""
+
+    task: ClassVar[Task] = "events"
+    item_model: ClassVar[type[_Draft]] = EventDraft
+    events: list[EventDraft] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class StanceList(DraftList):
+    """Stances that people or groups in the article take toward others."""
+
+    task: ClassVar[Task] = "stances"
+    item_model: ClassVar[type[_Draft]] = StanceDraft
+    stances: list[StanceDraft] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+_DRAFT_LISTS: dict[Task, type[DraftList]] = {
+    "quotes": QuoteList,
+    "events": EventList,
+    "stances": StanceList,
+}
+
+
+def draft_list_for(task: Task) -> type[DraftList]:
+    return _DRAFT_LISTS[task]
+
+
+def salvage(
+    model: type[DraftList],
+    raw: str | None,
+    text: str,
+    *,
+    offset: int = 0,
+    why: str,
+    cut_off: bool = False,
+) -> DraftList:
+    """Keep what can be grounded from an answer that failed validation.
+
+    ``raw`` is the model's last answer (JSON, possibly cut off). Items that are not valid,
+    not grounded, repeated or beyond :data:`MAX_ITEMS` are recorded as dropped, each with
+    its reason; ``why`` says why the answer as a whole failed. When the answer was
+    ``cut_off`` at the token limit its last item is incomplete, so it is dropped too.
+    """
+    task = model.task
+    items: list[Any] = []
+    dropped: list[Dropped] = []
+    if raw:
+        try:
+            parsed = jiter.from_json(raw.encode(), partial_mode="trailing-strings")
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get(task), list):
+            items = parsed[task]
+            if cut_off and items:
+                last = items.pop()
+                dropped.append(
+                    Dropped(
+                        task=task,
+                        reason=f"{task}[{len(items)}] cut off by the token limit",
+                        item=last if isinstance(last, dict) else {"value": last},
+                    )
+                )
+        else:
+            dropped.append(Dropped(task=task, reason=f"answer unusable ({why}): {raw[:200]!r}"))
+    else:
+        dropped.append(Dropped(task=task, reason=f"no answer ({why})"))
+    drafts: list[_Draft] = []
+    for index, item in enumerate(items):
+        if len(drafts) == MAX_ITEMS:
+            dropped.append(
+                Dropped(task=task, reason=f"{len(items) - index} items beyond the limit of {MAX_ITEMS}")
+            )
+            break
+        try:
+            drafts.append(model.item_model.model_validate(item))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            dropped.append(
+                Dropped(
+                    task=task,
+                    reason=f"{task}[{index}] invalid: {where}: {first['msg']}",
+                    item=item if isinstance(item, dict) else {"value": item},
+                )
+            )
+    result = model.model_construct(**{task: drafts})
+    records, more = _ground_drafts(task, drafts, _Scope(text, offset, strict=False))
+    result._records, result._dropped = records, dropped + more
+    return result

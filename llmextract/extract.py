@@ -1,0 +1,218 @@
+"""The extraction pipeline, top to bottom.
+
+article -> for each task: load its prompt -> split the article into chunks on sentence
+boundaries -> for each chunk: render the prompt, ask the model (grounded, re-asked, retried;
+an answer cut off at the token limit splits the chunk in two) -> merge the chunks' records
+-> one :class:`~llmextract.schemas.DocumentResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from llmextract.article import Article
+from llmextract.chunking import make_chunks, split_sentences
+from llmextract.client import ModelClient, TruncatedAnswerError
+from llmextract.drafts import salvage
+from llmextract.embedded import EMBEDDED_NOTICE, shared_server
+from llmextract.errors import ConfigError, InputError
+from llmextract.prompts import Prompt, load_prompt
+from llmextract.schemas import TASKS, DocumentResult, Dropped, Event, Quote, Span, Stance, Task, Usage
+from llmextract.settings import Settings
+
+__all__ = ["aextract", "extract", "parse_tasks"]
+
+_MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most this deep
+
+
+def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
+    """``["all"]`` or task names -> tasks in canonical order, without repeats."""
+    wanted = set()
+    for name in names:
+        for part in name.split(","):
+            part = part.strip()
+            if part == "all":
+                wanted.update(TASKS)
+            elif part in TASKS:
+                wanted.add(part)
+            elif part:
+                raise ConfigError(f"unknown task {part!r}: use {', '.join(TASKS)} or all")
+    return tuple(task for task in TASKS if task in wanted) or TASKS
+
+
+def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None) -> Prompt:
+    """``prompts`` is one version for every task (``v2``) or task -> name."""
+    if isinstance(prompts, Mapping):
+        return load_prompt(task, prompts.get(task))
+    return load_prompt(task, prompts)
+
+
+async def aextract(
+    article: Article | str,
+    *,
+    tasks: Iterable[str] = TASKS,
+    prompts: str | Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+    client: ModelClient | None = None,
+) -> DocumentResult:
+    """Extract grounded quotes, events and stances from one article.
+
+    ``article`` is an :class:`Article` or its text. ``settings`` default to the environment
+    (see :mod:`llmextract.settings`); with no endpoint configured the embedded model is used.
+    Pass ``client`` to reuse one connection for many articles.
+    """
+    started = time.perf_counter()
+    if isinstance(article, str):
+        if not article.strip():
+            raise InputError("the article is empty; give an article with some text")
+        article = Article("article", article)
+    settings = settings or Settings.from_env()
+    chosen = [_prompt_for(task, prompts) for task in parse_tasks(tasks)]
+    usage = Usage()
+    async with _client(settings, client) as model:
+        answers = await asyncio.gather(
+            *(_extract_task(model, prompt, article.text, settings, usage) for prompt in chosen)
+        )
+    result = DocumentResult(
+        id=article.id,
+        sha256=article.sha256,
+        chars=len(article.text),
+        model=settings.endpoint.model,
+        endpoint=settings.endpoint.display_url,
+        prompts={prompt.task: prompt.id for prompt in chosen},
+        usage=usage,
+        notice=EMBEDDED_NOTICE if settings.endpoint.is_embedded else None,
+        llmextract_version=_version(),
+    )
+    for prompt, (records, dropped) in zip(chosen, answers, strict=True):
+        setattr(result, prompt.task, records)
+        result.dropped.extend(dropped)
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def extract(article: Article | str, **options: Any) -> DocumentResult:
+    """Blocking :func:`aextract`; also works where an event loop already runs (notebooks)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(aextract(article, **options))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, aextract(article, **options)).result()
+
+
+@asynccontextmanager
+async def _client(settings: Settings, client: ModelClient | None) -> AsyncIterator[ModelClient]:
+    if client is not None:
+        yield client
+        return
+    base_url = None
+    if settings.endpoint.is_embedded:
+        server = await asyncio.to_thread(shared_server, settings.embedded_model_path)
+        base_url = server.url
+    model = ModelClient(settings, base_url=base_url)
+    try:
+        yield model
+    finally:
+        await model.aclose()
+
+
+async def _extract_task(
+    model: ModelClient, prompt: Prompt, text: str, settings: Settings, usage: Usage
+) -> tuple[list[Any], list[Dropped]]:
+    chunks = make_chunks(
+        text,
+        max_chars=settings.endpoint.chunk_chars,
+        overlap_chars=settings.chunk_overlap_chars,
+    )
+    records: list[Any] = []
+    dropped: list[Dropped] = []
+    for chunk in chunks:
+        found, lost = await _ask(model, prompt, text, chunk.start, chunk.end, usage, depth=0)
+        records.extend(found)
+        dropped.extend(lost)
+    return _merge(records), dropped
+
+
+async def _ask(
+    model: ModelClient,
+    prompt: Prompt,
+    text: str,
+    start: int,
+    end: int,
+    usage: Usage,
+    *,
+    depth: int,
+) -> tuple[list[Any], list[Dropped]]:
+    """Records from ``text[start:end]``; a cut-off answer splits the passage in two."""
+    passage = text[start:end]
+    try:
+        answer = await model.ask(
+            prompt.render(passage), prompt.schema, text=passage, offset=start, usage=usage
+        )
+        return answer.records, answer.dropped
+    except TruncatedAnswerError as error:
+        middle = _middle_boundary(passage)
+        if depth >= _MAX_SPLITS or middle is None:
+            kept = salvage(
+                prompt.schema, error.raw, passage, offset=start, why=str(error), cut_off=True
+            )
+            return kept.records, kept.dropped
+        first = await _ask(model, prompt, text, start, start + middle, usage, depth=depth + 1)
+        second = await _ask(model, prompt, text, start + middle, end, usage, depth=depth + 1)
+        return first[0] + second[0], first[1] + second[1]
+
+
+def _middle_boundary(passage: str) -> int | None:
+    """The sentence boundary nearest the middle of ``passage``, if it has two sentences."""
+    sentences = split_sentences(passage)
+    if len(sentences) < 2:
+        return None
+    half = len(passage) // 2
+    return min((s[0] for s in sentences[1:]), key=lambda offset: abs(offset - half))
+
+
+def _primary(record: Any) -> Span:
+    if isinstance(record, Quote):
+        return record.content
+    if isinstance(record, Event):
+        return record.trigger
+    assert isinstance(record, Stance)
+    return record.evidence
+
+
+def _merge(records: list[Any]) -> list[Any]:
+    """Records in text order; one of each pair found twice in overlapping chunks."""
+    kept: list[Any] = []
+    for record in sorted(records, key=lambda r: (_primary(r).start, _primary(r).end)):
+        span = _primary(record)
+        if any(
+            type(other) is type(record) and _same_passage(span, _primary(other))
+            and _kind(other) == _kind(record)
+            for other in kept[-8:]
+        ):
+            continue
+        kept.append(record)
+    return kept
+
+
+def _kind(record: Any) -> Any:
+    return record.type if isinstance(record, Event) else None
+
+
+def _same_passage(a: Span, b: Span) -> bool:
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap > 0 and overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
+
+
+def _version() -> str:
+    try:
+        return version("llmextract")
+    except PackageNotFoundError:
+        return "unknown"

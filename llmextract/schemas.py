@@ -1,0 +1,144 @@
+"""The output contract: grounded records and the document that carries them.
+
+Every span satisfies ``article[span.start:span.end] == span.text`` where the article is the
+input text as read (UTF-8 decoded, byte-order mark removed, line endings kept).
+Pure data: no I/O, no client.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "TASKS",
+    "DocumentResult",
+    "Dropped",
+    "Event",
+    "EventType",
+    "Polarity",
+    "Quote",
+    "QuoteKind",
+    "Span",
+    "Stance",
+    "Task",
+    "Usage",
+]
+
+Task = Literal["quotes", "events", "stances"]
+TASKS: tuple[Task, ...] = ("quotes", "events", "stances")
+
+QuoteKind = Literal["direct", "indirect", "mixed"]
+Polarity = Literal["support", "oppose", "neutral"]
+AlignmentStatus = Literal["exact", "normalised", "fuzzy"]
+
+
+class EventType(StrEnum):
+    """The 16 PLOVER event categories (PLOVER manual draft 0.8)."""
+
+    AGREE = "AGREE"
+    CONSULT = "CONSULT"
+    SUPPORT = "SUPPORT"
+    CONCEDE = "CONCEDE"
+    COOPERATE = "COOPERATE"
+    AID = "AID"
+    RETREAT = "RETREAT"
+    REQUEST = "REQUEST"
+    ACCUSE = "ACCUSE"
+    REJECT = "REJECT"
+    THREATEN = "THREATEN"
+    PROTEST = "PROTEST"
+    SANCTION = "SANCTION"
+    MOBILIZE = "MOBILIZE"
+    COERCE = "COERCE"
+    ASSAULT = "ASSAULT"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Span(_Record):
+    """A passage of the article, by character offsets into it."""
+
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    alignment: AlignmentStatus = "exact"
+
+
+class Quote(_Record):
+    """Who said what (source / cue / content, as in PolNeAR and citron)."""
+
+    content: Span
+    speaker: Span | None = None
+    speaker_name: str | None = None
+    cue: Span | None = None
+    kind: QuoteKind = "direct"
+
+
+class Event(_Record):
+    """Something an actor did, in a PLOVER category."""
+
+    type: EventType
+    trigger: Span
+    actor: Span | None = None
+    recipient: Span | None = None
+    location: Span | None = None
+    time: Span | None = None
+    summary: str = ""
+
+
+class Stance(_Record):
+    """A holder's position toward a target, with the passage that shows it."""
+
+    holder: Span
+    holder_name: str | None = None
+    target: str
+    polarity: Polarity
+    evidence: Span
+
+
+class Dropped(_Record):
+    """Something the model answered that was not emitted, and why."""
+
+    task: Task
+    reason: str
+    item: dict[str, Any] | None = None
+
+
+class Usage(BaseModel):
+    """What the model calls cost, failed attempts included."""
+
+    requests: int = 0
+    transport_retries: int = 0
+    reasks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class DocumentResult(BaseModel):
+    """All records extracted from one article, with what is needed to reproduce them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    sha256: str
+    chars: int
+    model: str
+    endpoint: str
+    prompts: dict[str, str] = Field(description="task -> prompt id (name@content hash)")
+    quotes: list[Quote] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    stances: list[Stance] = Field(default_factory=list)
+    dropped: list[Dropped] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+    notice: str | None = None
+    llmextract_version: str = ""
