@@ -57,14 +57,18 @@ def read_article(path: str, *, encoding: str = "utf-8", article_id: str | None =
     """Read one article from a file, or from standard input when ``path`` is ``-``."""
     if path == "-":
         data = sys.stdin.buffer.read()
-        return Article(article_id or "stdin", decode_article(data, source="stdin", encoding=encoding))
+        return Article(
+            article_id or "stdin", decode_article(data, source="stdin", encoding=encoding)
+        )
     file = Path(path)
     try:
         data = file.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give one article file (batches come later)") from None
+        raise InputError(
+            f"{path}: is a directory; give one article file (batches come later)"
+        ) from None
     except PermissionError:
         raise InputError(f"{path}: permission denied; check the file's permissions") from None
     except OSError as error:

@@ -44,7 +44,9 @@ class OutputFormat(StrEnum):
 
 ProfileOpt = Annotated[
     str | None,
-    typer.Option(help="Endpoint profile: embedded, openai, ollama, vllm, llamacpp or one from the config file."),
+    typer.Option(
+        help="Endpoint profile: embedded, openai, ollama, vllm, llamacpp, or one from the config."
+    ),
 ]
 BaseUrlOpt = Annotated[
     str | None, typer.Option(help="OpenAI-compatible base URL, e.g. http://localhost:11434/v1.")
@@ -55,7 +57,9 @@ ApiKeyOpt = Annotated[
 ]
 ModeOpt = Annotated[
     str | None,
-    typer.Option(help="Structured-output mode: tools, json_schema, json or md_json (default: from the profile)."),
+    typer.Option(
+        help="Structured output: tools, json_schema, json or md_json (default: the profile's)."
+    ),
 ]
 
 
@@ -106,23 +110,31 @@ def extract_command(
         str | None, typer.Option("--id", help="Id to record (default: the file name).")
     ] = None,
     max_reasks: Annotated[
-        int | None, typer.Option(min=0, help="Re-asks after an invalid or ungrounded answer [default: 2].")
+        int | None,
+        typer.Option(min=0, help="Re-asks after an invalid or ungrounded answer (default 2)."),
     ] = None,
     retries: Annotated[
         int | None,
-        typer.Option(min=0, help="Retries after a connection error, timeout, 429 or 5xx [default: 5]."),
+        typer.Option(
+            min=0, help="Retries after a connection error, timeout, 429 or 5xx (default 5)."
+        ),
     ] = None,
 ) -> None:
     """Extract quotes, events and stances from one article and print them as JSON.
 
     With no endpoint configured, the embedded SmolLM2-135M model runs locally (no key, no
     network): good for trying the tool, not for real work. Every span in the output
-    satisfies article[start:end] == text.
+    is grounded: its text is the article's text from its start to its end offset.
     """
     try:
         settings = Settings.from_env(
-            profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
-            max_reasks=max_reasks, transport_retries=retries,
+            profile=profile,
+            base_url=base_url,
+            model=model,
+            api_key=api_key,
+            mode=mode,
+            max_reasks=max_reasks,
+            transport_retries=retries,
         )
         source = read_article(article, encoding=encoding, article_id=article_id)
         prompts = _prompt_choice(prompt)
@@ -182,7 +194,7 @@ def endpoints_check(
     if not working:
         _err.print("No mode works: check the URL, model and key.")
         raise typer.Exit(code=1)
-    typer.echo(f"Use --mode {working[0]} (or set mode = \"{working[0]}\" in its profile).")
+    typer.echo(f'Use --mode {working[0]} (or set mode = "{working[0]}" in its profile).')
 
 
 @prompts_app.command("list")

@@ -201,9 +201,7 @@ class ModelClient:
         async def send(**kwargs: Any) -> ChatCompletion:
             messages = kwargs["messages"]
             if len(messages) > call.original_messages:
-                last_round = max(
-                    i for i, m in enumerate(messages) if _role(m) == "assistant"
-                )
+                last_round = max(i for i, m in enumerate(messages) if _role(m) == "assistant")
                 kwargs["messages"] = messages[: call.original_messages] + messages[last_round:]
             if call.attempts:
                 call.usage.reasks += 1
@@ -218,7 +216,9 @@ class ModelClient:
             async for attempt in retrying:
                 with attempt:
                     call.usage.requests += 1
-                    response = await self._openai.chat.completions.create(**kwargs)
+                    response: ChatCompletion = await self._openai.chat.completions.create(
+                        **kwargs
+                    )
             if response.usage is not None:
                 call.usage.prompt_tokens += response.usage.prompt_tokens
                 call.usage.completion_tokens += response.usage.completion_tokens
@@ -297,7 +297,7 @@ async def probe_modes(settings: Settings, *, base_url: str | None = None) -> lis
                 )
                 seconds = time.perf_counter() - started
                 results.append(ModeProbe(mode, True, f"{answer!r} in {seconds:.1f} s"))
-            except Exception as error:  # noqa: BLE001 - every failure is a finding here
+            except Exception as error:
                 cause = error.__cause__ or error
                 results.append(ModeProbe(mode, False, _first_line(cause)))
     finally:

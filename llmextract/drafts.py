@@ -257,7 +257,11 @@ def _ground_drafts(
         key = draft.key()
         if key in seen:
             dropped.append(
-                Dropped(task=task, reason=f"{label} repeats {task}[{seen[key]}]", item=draft.model_dump())
+                Dropped(
+                    task=task,
+                    reason=f"{label} repeats {task}[{seen[key]}]",
+                    item=draft.model_dump(),
+                )
             )
             continue
         seen[key] = index
@@ -270,7 +274,11 @@ def _ground_drafts(
             continue
         if g.problems:
             dropped.append(
-                Dropped(task=task, reason="field removed: " + "; ".join(g.problems), item=draft.model_dump())
+                Dropped(
+                    task=task,
+                    reason="field removed: " + "; ".join(g.problems),
+                    item=draft.model_dump(),
+                )
             )
         dropped.extend(
             Dropped(task=task, reason="field removed: " + note, item=draft.model_dump())
@@ -280,9 +288,7 @@ def _ground_drafts(
     if problems and scope.strict:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
         more = len(problems) - len(shown)
-        raise ValueError(
-            "\n".join(shown) + (f"\n(and {more} more like these)" if more > 0 else "")
-        )
+        raise ValueError("\n".join(shown) + (f"\n(and {more} more like these)" if more > 0 else ""))
     return records, dropped
 
 
@@ -364,7 +370,9 @@ def salvage(
     for index, item in enumerate(items):
         if len(drafts) == MAX_ITEMS:
             dropped.append(
-                Dropped(task=task, reason=f"{len(items) - index} items beyond the limit of {MAX_ITEMS}")
+                Dropped(
+                    task=task, reason=f"{len(items) - index} items beyond the limit of {MAX_ITEMS}"
+                )
             )
             break
         try:
@@ -379,7 +387,7 @@ def salvage(
                     item=item if isinstance(item, dict) else {"value": item},
                 )
             )
-    result = model.model_construct(**{task: drafts})
+    result = model.model_construct(None, **{task: drafts})
     records, more = _ground_drafts(task, drafts, _Scope(text, offset, strict=False))
     result._records, result._dropped = records, dropped + more
     return result

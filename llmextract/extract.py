@@ -23,7 +23,17 @@ from llmextract.drafts import salvage
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, InputError
 from llmextract.prompts import Prompt, load_prompt
-from llmextract.schemas import TASKS, DocumentResult, Dropped, Event, Quote, Span, Stance, Task, Usage
+from llmextract.schemas import (
+    TASKS,
+    DocumentResult,
+    Dropped,
+    Event,
+    Quote,
+    Span,
+    Stance,
+    Task,
+    Usage,
+)
 from llmextract.settings import Settings
 
 __all__ = ["aextract", "extract", "parse_tasks"]
@@ -33,7 +43,7 @@ _MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most
 
 def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
     """``["all"]`` or task names -> tasks in canonical order, without repeats."""
-    wanted = set()
+    wanted: set[str] = set()
     for name in names:
         for part in name.split(","):
             part = part.strip()
@@ -193,7 +203,8 @@ def _merge(records: list[Any]) -> list[Any]:
     for record in sorted(records, key=lambda r: (_primary(r).start, _primary(r).end)):
         span = _primary(record)
         if any(
-            type(other) is type(record) and _same_passage(span, _primary(other))
+            type(other) is type(record)
+            and _same_passage(span, _primary(other))
             and _kind(other) == _kind(record)
             for other in kept[-8:]
         ):

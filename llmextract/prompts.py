@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import cast
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from llmextract.drafts import DraftList, draft_list_for
+from llmextract.drafts import MAX_ITEMS, DraftList, draft_list_for
 from llmextract.errors import PromptError
 from llmextract.schemas import TASKS, Task
 
@@ -51,13 +50,16 @@ class Prompt:
     def render(self, article: str) -> list[dict[str, str]]:
         """The chat messages for one article (or chunk of one)."""
         template = _environment().from_string(self.source)
-        context = template.new_context({"article": article, "max_items": 8})
+        context = template.new_context({"article": article, "max_items": MAX_ITEMS})
         messages = []
         for role in ("system", "user"):
             block = template.blocks.get(role)
             if block is None:
                 raise PromptError(f"prompt {self.name} has no {{% block {role} %}}: add one")
-            text = "".join(block(context)).strip()
+            try:
+                text = "".join(block(context)).strip()
+            except jinja2.TemplateError as error:
+                raise PromptError(f"prompt {self.name} failed to render: {error}") from None
             messages.append({"role": role, "content": text})
         return messages
 
@@ -104,8 +106,10 @@ def load_prompt(task: Task, name: str | None = None) -> Prompt:
         _environment().parse(source)
     except jinja2.TemplateSyntaxError as error:
         raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
-    schema = draft_list_for(cast(Task, task))
-    return Prompt(name=name, task=task, source=source, schema=schema, id=_prompt_id(name, source, schema))
+    schema = draft_list_for(task)
+    return Prompt(
+        name=name, task=task, source=source, schema=schema, id=_prompt_id(name, source, schema)
+    )
 
 
 def _prompt_id(name: str, source: str, schema: type[DraftList]) -> str:

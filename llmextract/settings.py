@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
@@ -136,8 +136,15 @@ BUILTIN_PROFILES: dict[str, Endpoint] = {
     ),
 }
 _PROFILE_KEYS = {
-    "base_url", "model", "api_key", "api_key_env", "supports", "mode",
-    "max_tokens", "chunk_chars", "timeout_s",
+    "base_url",
+    "model",
+    "api_key",
+    "api_key_env",
+    "supports",
+    "mode",
+    "max_tokens",
+    "chunk_chars",
+    "timeout_s",
 }
 
 
@@ -163,9 +170,7 @@ class Settings:
         """
         env = os.environ if env is None else env
         endpoint_keys = ("profile", "base_url", "model", "api_key", "mode")
-        endpoint = resolve_endpoint(
-            env, **{k: explicit.pop(k, None) for k in endpoint_keys}
-        )
+        endpoint = resolve_endpoint(env, **{k: explicit.pop(k, None) for k in endpoint_keys})
         knobs = {k: v for k, v in explicit.items() if v is not None}
         return cls(
             endpoint=endpoint,
@@ -248,7 +253,13 @@ def resolve_endpoint(
             "api_key": env.get("LLMEXTRACT_API_KEY"),
             "mode": env.get("LLMEXTRACT_MODE"),
         },
-        {"profile": profile, "base_url": base_url, "model": model, "api_key": api_key, "mode": mode},
+        {
+            "profile": profile,
+            "base_url": base_url,
+            "model": model,
+            "api_key": api_key,
+            "mode": mode,
+        },
     ]
     chosen: Endpoint | None = None
     fields: dict[str, Any] = {}
@@ -290,4 +301,4 @@ def _check_mode(mode: str | None) -> Mode | None:
         return None
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-    return cast(Mode, mode)
+    return mode

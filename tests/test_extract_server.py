@@ -56,7 +56,9 @@ def quotes_only(server: ScriptedServer, text: str, **overrides: object) -> dict:
     return json.loads(result.model_dump_json())
 
 
-def test_valid_answer_is_grounded_with_offsets(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_valid_answer_is_grounded_with_offsets(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     scripted_server.enqueue(Reply(arguments={"quotes": [MAYOR]}))
     result = quotes_only(scripted_server, sample_text)
     [quote] = result["quotes"]
@@ -66,7 +68,9 @@ def test_valid_answer_is_grounded_with_offsets(scripted_server: ScriptedServer, 
     assert quote["cue"]["text"] == "told"
     assert assert_grounded(sample_text, result) == 3
     assert result["usage"] == {
-        "requests": 1, "transport_retries": 0, "reasks": 0,
+        "requests": 1,
+        "transport_retries": 0,
+        "reasks": 0,
         "prompt_tokens": result["usage"]["prompt_tokens"],
         "completion_tokens": result["usage"]["completion_tokens"],
     }
@@ -79,7 +83,9 @@ def test_valid_answer_is_grounded_with_offsets(scripted_server: ScriptedServer, 
     assert sample_text.strip() in body["messages"][-1]["content"]
 
 
-def test_invented_quote_is_reasked_then_dropped(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_invented_quote_is_reasked_then_dropped(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     scripted_server.enqueue(*[Reply(arguments={"quotes": [MAYOR, INVENTED]})] * 3)
     result = quotes_only(scripted_server, sample_text, max_reasks=2)
     assert [q["content"]["text"] for q in result["quotes"]] == [MAYOR["content"]]
@@ -97,8 +103,12 @@ def test_invented_quote_is_reasked_then_dropped(scripted_server: ScriptedServer,
     assert [m["role"] for m in third] == ["system", "user", "assistant", "tool"]
 
 
-def test_reask_that_fixes_the_quote_keeps_it(scripted_server: ScriptedServer, sample_text: str) -> None:
-    scripted_server.enqueue(Reply(arguments={"quotes": [INVENTED]}), Reply(arguments={"quotes": [MAYOR]}))
+def test_reask_that_fixes_the_quote_keeps_it(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
+    scripted_server.enqueue(
+        Reply(arguments={"quotes": [INVENTED]}), Reply(arguments={"quotes": [MAYOR]})
+    )
     result = quotes_only(scripted_server, sample_text)
     assert [q["content"]["text"] for q in result["quotes"]] == [MAYOR["content"]]
     assert result["dropped"] == []
@@ -112,7 +122,9 @@ def test_invalid_json_is_reasked(scripted_server: ScriptedServer, sample_text: s
     assert len(scripted_server.requests) == 2
 
 
-def test_invalid_json_every_time_is_recorded_not_raised(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_invalid_json_every_time_is_recorded_not_raised(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     scripted_server.enqueue(*[Reply(content="{not json")] * 3)
     result = quotes_only(scripted_server, sample_text, supports=("json_object",))
     assert result["quotes"] == []
@@ -120,7 +132,9 @@ def test_invalid_json_every_time_is_recorded_not_raised(scripted_server: Scripte
     assert "unusable" in result["dropped"][0]["reason"]
 
 
-def test_truncated_answer_splits_the_article(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_truncated_answer_splits_the_article(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     scripted_server.enqueue(Reply(finish_reason="length", no_tool_call=True))
     scripted_server.enqueue(Reply(arguments={"quotes": [MAYOR]}), Reply(arguments={"quotes": []}))
     result = quotes_only(scripted_server, sample_text)
@@ -131,8 +145,13 @@ def test_truncated_answer_splits_the_article(scripted_server: ScriptedServer, sa
     assert "Mayor Elena Ruiz" in halves[0] and "Construction is due" in halves[1]
 
 
-def test_truncated_answer_keeps_complete_items_when_it_cannot_split(scripted_server: ScriptedServer) -> None:
-    text = '"We cannot wait for the next flood to take the fish market," Mayor Elena Ruiz told reporters.'
+def test_truncated_answer_keeps_complete_items_when_it_cannot_split(
+    scripted_server: ScriptedServer,
+) -> None:
+    text = (
+        '"We cannot wait for the next flood to take the fish market," '
+        "Mayor Elena Ruiz told reporters."
+    )
     partial = json.dumps({"quotes": [MAYOR, MAYOR | {"content": "This wall buys"}]})[:-20]
     scripted_server.enqueue(Reply(content=partial, finish_reason="length"))
     result = quotes_only(scripted_server, text, supports=("json_object",))
@@ -159,7 +178,9 @@ def test_500_is_retried_then_reported(scripted_server: ScriptedServer, sample_te
 
 
 def test_timeout_is_retried(scripted_server: ScriptedServer, sample_text: str) -> None:
-    scripted_server.enqueue(Reply(delay_s=1.5, arguments={"quotes": []}), Reply(arguments={"quotes": [MAYOR]}))
+    scripted_server.enqueue(
+        Reply(delay_s=1.5, arguments={"quotes": []}), Reply(arguments={"quotes": [MAYOR]})
+    )
     result = quotes_only(scripted_server, sample_text, timeout_s=0.5)
     assert len(result["quotes"]) == 1
     assert result["usage"]["transport_retries"] == 1
@@ -173,7 +194,9 @@ def test_401_fails_fast_with_a_fix(scripted_server: ScriptedServer, sample_text:
     assert "sk-test-not-secret" not in str(caught.value)
 
 
-def test_400_fails_fast_and_suggests_another_mode(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_400_fails_fast_and_suggests_another_mode(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     scripted_server.enqueue(Reply(status=400, error_message="tools not supported"))
     with pytest.raises(EndpointRequestError, match="--mode"):
         quotes_only(scripted_server, sample_text)
@@ -186,7 +209,9 @@ def test_unreachable_endpoint_is_a_clear_error(sample_text: str) -> None:
         extract(sample_text, tasks=["quotes"], settings=settings)
 
 
-def test_repeated_quote_500_times_is_bounded(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_repeated_quote_500_times_is_bounded(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     scripted_server.enqueue(*[Reply(arguments={"quotes": [MAYOR] * 500})] * 3)
     result = quotes_only(scripted_server, sample_text)
     assert len(result["quotes"]) == 1
@@ -206,9 +231,13 @@ def test_default_answers_in_every_mode_are_grounded(
     assert {"quotes", "events", "stances"} <= data["prompts"].keys()
 
 
-def test_long_article_is_chunked_and_offsets_map_back(scripted_server: ScriptedServer, sample_text: str) -> None:
+def test_long_article_is_chunked_and_offsets_map_back(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
     text = "\n\n".join([sample_text] * 4)
-    result = extract(text, tasks=["quotes"], settings=settings_for(scripted_server.url, chunk_chars=1500))
+    result = extract(
+        text, tasks=["quotes"], settings=settings_for(scripted_server.url, chunk_chars=1500)
+    )
     data = json.loads(result.model_dump_json())
     assert len(scripted_server.requests) >= 3
     starts = [q["content"]["start"] for q in data["quotes"]]

@@ -1,0 +1,3 @@
+from llmextract.cli import app
+
+app(prog_name="llmextract")

