@@ -1,0 +1,26 @@
+"""Test helpers: a scripted OpenAI-compatible server and a pytest fixture for it.
+
+The names are imported lazily so ``python -m llmextract.testing.server`` does
+not find its own module already imported (runpy warns about that).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmextract.testing.server import Reply, RequestRecord, ScriptedServer
+
+__all__ = ["Reply", "RequestRecord", "ScriptedServer"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from llmextract.testing import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

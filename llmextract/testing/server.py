@@ -1,0 +1,863 @@
+"""A real local HTTP server that speaks the OpenAI chat-completions protocol.
+
+Use it in tests, demos, benchmarks and fault-injection runs the way httpx's
+``MockTransport`` is used: point any OpenAI-compatible client at
+:attr:`ScriptedServer.url` and script what the "model" answers::
+
+    with ScriptedServer([Reply(arguments={"quotes": []})]) as server:
+        client = openai.OpenAI(base_url=server.url, api_key="x")
+        ...
+
+Each ``POST /v1/chat/completions`` consumes the next :class:`Reply`; once the
+script is used up the server answers with a deterministic default derived from
+the request (see :func:`_default_arguments`).  Only the standard library is
+used, so the server can run anywhere the package is importable.
+
+Run it standalone with ``python -m llmextract.testing.server --port 8080``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import ipaddress
+import json
+import re
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, TracebackType
+from typing import Any
+
+__all__ = ["Reply", "RequestRecord", "ScriptedServer", "main"]
+
+JSONDict = dict[str, Any]
+
+_CHAT_PATH = "/v1/chat/completions"
+_MODELS_PATH = "/v1/models"
+_MODELS_BODY: JSONDict = {
+    "object": "list",
+    "data": [{"id": "scripted", "object": "model", "created": 0, "owned_by": "llmextract"}],
+}
+_MAX_ITEMS = 8
+# Trickled bodies are cut into at most this many writes; enough to look slow
+# to a client without turning a long body into thousands of syscalls.
+_TRICKLE_PIECES = 50
+
+
+@dataclass
+class Reply:
+    """One scripted answer to one chat-completion request."""
+
+    arguments: JSONDict | None = None
+    """JSON object the model "returns"; ``None`` means the default answer."""
+    content: str | None = None
+    """Raw assistant content sent verbatim (e.g. broken JSON); overrides ``arguments``."""
+    status: int = 200
+    """HTTP status; anything but 200 sends an OpenAI-style error body."""
+    error_message: str = "scripted error"
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra response headers, e.g. ``{"Retry-After": "0"}``."""
+    delay_s: float = 0.0
+    """Sleep before answering, e.g. to trigger client timeouts."""
+    finish_reason: str = "stop"
+    """``"length"`` simulates truncation; ``"stop"`` becomes ``"tool_calls"`` for tool calls."""
+    no_tool_call: bool = False
+    """In tools mode, answer with plain content and no ``tool_calls``."""
+    empty_choices: bool = False
+    """Answer with ``"choices": []``."""
+    drop_connection: bool = False
+    """Close the socket without sending any response."""
+    trickle_s: float = 0.0
+    """Send the response body slowly, spread over this many seconds."""
+
+    def __post_init__(self) -> None:
+        if not 200 <= self.status <= 599:
+            raise ValueError(f"Reply.status must be 200..599, got {self.status}")
+        if self.delay_s < 0 or self.trickle_s < 0:
+            raise ValueError("Reply.delay_s and Reply.trickle_s must not be negative")
+
+    @classmethod
+    def from_dict(cls, data: JSONDict) -> Reply:
+        """Build a reply from a JSON object whose keys are :class:`Reply` field names."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown Reply field(s): {', '.join(unknown)}")
+        arguments = data.get("arguments")
+        if arguments is not None and not isinstance(arguments, dict):
+            raise ValueError("Reply.arguments must be a JSON object or null")
+        headers = data.get("headers", {})
+        if not isinstance(headers, dict):
+            raise ValueError("Reply.headers must be a JSON object")
+        try:
+            return cls(**{**data, "headers": {str(k): str(v) for k, v in headers.items()}})
+        except TypeError as exc:  # e.g. a string where a number belongs
+            raise ValueError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One logged POST request."""
+
+    path: str
+    headers: dict[str, str]
+    """Request headers with lower-case names."""
+    body: JSONDict | None
+    """The body parsed as a JSON object, or ``None`` when it is not one."""
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that knows its :class:`ScriptedServer`."""
+
+    daemon_threads = True
+    # The stdlib default of 5 resets connections when a benchmark or a
+    # concurrency test opens many at once.
+    request_queue_size = 128
+    owner: ScriptedServer
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host's FQDN, which can stall for
+        # seconds on machines with slow DNS; the name is never used here.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up (timeouts, dropped connections) are expected in
+        # fault-injection runs and must not spray tracebacks over test output.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _IPv6HTTPServer(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes requests to the owning :class:`ScriptedServer`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "llmextract-scripted"
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: the request log lives in :attr:`ScriptedServer.requests`."""
+
+    def do_GET(self) -> None:
+        """Serve the model list; everything else is 404."""
+        if self._route() == _MODELS_PATH:
+            self._send_json(200, _MODELS_BODY)
+        else:
+            self._send_not_found()
+
+    def do_POST(self) -> None:
+        """Log the request, then answer chat completions or 404."""
+        raw = self._read_body()
+        body = _parse_json_object(raw)
+        owner = self.server.owner
+        owner._log(RequestRecord(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        if self._route() != _CHAT_PATH:
+            self._send_not_found()
+            return
+        if body is None:
+            self._send_json(400, _error_body(400, "request body must be a JSON object"))
+            return
+        if body.get("stream"):
+            self._send_json(400, _error_body(400, "stream=true is not supported by ScriptedServer"))
+            return
+        reply, number = owner._next_reply()
+        if not owner._sleep(owner.latency_ms / 1000 + reply.delay_s) or reply.drop_connection:
+            self.close_connection = True
+            return
+        status = reply.status
+        payload = (
+            _error_body(status, reply.error_message)
+            if status != 200
+            else _completion(body, reply, number)
+        )
+        extra = {"x-request-id": f"req_{number}", **reply.headers}
+        self._send_json(status, payload, extra, reply.trickle_s)
+
+    def _unknown_method(self) -> None:
+        self._read_body()
+        self._send_not_found()
+
+    do_PUT = do_PATCH = do_DELETE = _unknown_method
+
+    def _route(self) -> str:
+        return self.path.split("?", 1)[0].rstrip("/")
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                # Trailer section ends with an empty line.
+                while self.rfile.readline().strip():
+                    pass
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _send_not_found(self) -> None:
+        method = self.command
+        self._send_json(404, _error_body(404, f"Unknown request URL: {method} {self.path}"))
+
+    def _send_json(
+        self,
+        status: int,
+        payload: JSONDict,
+        extra_headers: dict[str, str] | None = None,
+        trickle_s: float = 0.0,
+    ) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            # One request per connection: the server can then stop without
+            # waiting on idle keep-alive sockets.
+            self.send_header("Connection", "close")
+            for name, value in (extra_headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            if trickle_s <= 0 or not data:
+                self.wfile.write(data)
+                return
+            self.wfile.flush()
+            pieces = min(len(data), _TRICKLE_PIECES)
+            step = -(-len(data) // pieces)
+            pause = trickle_s / pieces
+            for start in range(0, len(data), step):
+                if not self.server.owner._sleep(pause):
+                    return
+                self.wfile.write(data[start : start + step])
+                self.wfile.flush()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+
+class ScriptedServer:
+    """A local OpenAI-compatible chat-completions server that answers from a script."""
+
+    def __init__(
+        self,
+        script: Iterable[Reply] = (),
+        *,
+        latency_ms: float = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
+        if not _is_loopback(host):
+            raise ValueError(f"ScriptedServer binds to loopback only, not {host!r}")
+        self.latency_ms = float(latency_ms)
+        self.host = host
+        self.port = port
+        self._lock = threading.Lock()
+        self._queue: deque[Reply] = deque(script)
+        self._log_records: list[RequestRecord] = []
+        self._count = 0
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL for OpenAI clients, e.g. ``http://127.0.0.1:PORT/v1``."""
+        if self._httpd is None:
+            raise RuntimeError("ScriptedServer is not running; call start() first")
+        host, port = self._httpd.server_name, self._httpd.server_port
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/v1"
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Snapshot of every POST received so far, oldest first."""
+        with self._lock:
+            return list(self._log_records)
+
+    @property
+    def pending(self) -> int:
+        """How many scripted replies are still queued."""
+        with self._lock:
+            return len(self._queue)
+
+    def enqueue(self, *replies: Reply) -> None:
+        """Append replies to the end of the script."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    def start(self) -> ScriptedServer:
+        """Bind the port and serve in a background daemon thread."""
+        if self._httpd is not None:
+            return self
+        server_cls = _IPv6HTTPServer if ":" in self.host else _HTTPServer
+        httpd = server_cls((self.host, self.port), _Handler)
+        httpd.owner = self
+        self._stopping.clear()
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"ScriptedServer:{httpd.server_port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        # Wakes handlers sleeping in delay_s/latency/trickle so they drop out.
+        self._stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> ScriptedServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self._httpd is not None else "stopped"
+        return f"<ScriptedServer {where} pending={self.pending}>"
+
+    # Called from handler threads.
+
+    def _log(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._log_records.append(record)
+
+    def _next_reply(self) -> tuple[Reply, int]:
+        with self._lock:
+            self._count += 1
+            reply = self._queue.popleft() if self._queue else Reply()
+            return reply, self._count
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep unless the server stops first; return False if it stopped."""
+        if seconds > 0:
+            return not self._stopping.wait(seconds)
+        return not self._stopping.is_set()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_json_object(raw: bytes) -> JSONDict | None:
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+_ERROR_KINDS: dict[int, tuple[str, str]] = {
+    400: ("invalid_request_error", "invalid_request"),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("permission_error", "permission_denied"),
+    404: ("invalid_request_error", "not_found"),
+    408: ("timeout_error", "timeout"),
+    409: ("invalid_request_error", "conflict"),
+    422: ("invalid_request_error", "unprocessable_entity"),
+    429: ("requests", "rate_limit_exceeded"),
+}
+
+
+def _error_body(status: int, message: str) -> JSONDict:
+    kind, code = _ERROR_KINDS.get(
+        status,
+        ("server_error", "server_error") if status >= 500 else ("invalid_request_error", "error"),
+    )
+    return {"error": {"message": message, "type": kind, "code": code, "param": None}}
+
+
+def _message_text(message: Any) -> str:
+    """Text of one chat message, whether content is a string or a list of parts."""
+    if not isinstance(message, dict):
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def _messages(body: JSONDict) -> list[Any]:
+    messages = body.get("messages")
+    return messages if isinstance(messages, list) else []
+
+
+def _chosen_tool(body: JSONDict) -> JSONDict | None:
+    """The function definition the client asked for (tool_choice), else tools[0]."""
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    functions = [
+        t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
+    ]
+    if not functions:
+        return None
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        wanted = choice["function"].get("name")
+        for function in functions:
+            if function.get("name") == wanted:
+                return dict(function)
+    return dict(functions[0])
+
+
+def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
+    """Build a chat.completion object for ``reply`` answering ``body``."""
+    tool = _chosen_tool(body)
+    if reply.content is not None:
+        text, tool_call = reply.content, False
+    else:
+        arguments = reply.arguments if reply.arguments is not None else _default_arguments(body)
+        text, tool_call = (
+            json.dumps(arguments, ensure_ascii=False),
+            tool is not None and not reply.no_tool_call,
+        )
+    if tool_call and tool is not None:
+        message: JSONDict = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{number}",
+                    "type": "function",
+                    "function": {"name": str(tool.get("name", "")), "arguments": text},
+                }
+            ],
+        }
+        finish = "tool_calls" if reply.finish_reason == "stop" else reply.finish_reason
+    else:
+        message = {"role": "assistant", "content": text}
+        finish = reply.finish_reason
+    prompt_tokens = max(1, sum(len(_message_text(m)) for m in _messages(body)) // 4)
+    completion_tokens = max(1, len(text) // 4)
+    choices = (
+        []
+        if reply.empty_choices
+        else [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}]
+    )
+    model = body.get("model")
+    return {
+        "id": f"chatcmpl-{number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model if isinstance(model, str) else "scripted",
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------
+# Default answer: a crude but deterministic "model" for quotes/events/stances.
+# It only has to produce schema-shaped output whose strings occur in the
+# article, so downstream grounding and scoring code sees realistic data.
+# ---------------------------------------------------------------------------
+
+_TASKS = ("quotes", "events", "stances")
+_ARTICLE_RE = re.compile(
+    r"^[ \t]*<article>[ \t]*\r?\n(.*?)(?:\r?\n[ \t]*</article>[ \t]*$|\Z)", re.M | re.S
+)
+_PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t]*\n")
+# A title's period must not end a sentence ("Mr. Smith").
+_NOT_AFTER_TITLE = r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)"
+_SENTENCE_SPLIT_RE = re.compile(r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<=[.!?])\s+")
+_APOSTROPHES = "'\u2019"
+_CLOSING_MARKS = '"\u201d' + _APOSTROPHES
+_SENTENCE_END_RE = re.compile(rf"{_NOT_AFTER_TITLE}[.!?][{_CLOSING_MARKS}]?\s+")
+_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de"
+_TITLE = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Lt|Col|Capt|Sgt)\."
+_CAP_WORD = rf"(?:{_TITLE}|[{_UPPER}]\w*(?:[-{_APOSTROPHES}][{_UPPER}]\w*)*)"
+_NAME_RUN_RE = re.compile(rf"(?<![\w{_APOSTROPHES}-]){_CAP_WORD}(?: {_CAP_WORD})*")
+# Capitalised words that start sentences but are not names.
+_STOPWORD_TEXT = """
+    A An The He She It They We I You His Her Its Their Our My Your This That These Those
+    There Here But And Or So Yet If When While After Before As At In On Of For From By With
+    Without To Into Under Over Since Until During Despite Although Though However Meanwhile
+    Also Still Now Then Yes No Not Asked Speaking According Earlier Later Last Next Some Many
+    Most Both Each Every Such What Why How Who Where Which Monday Tuesday Wednesday Thursday
+    Friday Saturday Sunday January February March April June July August September October
+    November December
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_CUE_RE = re.compile(r"\b(?:said|says|told|urged|added|warned|stated|asked|according to)\b", re.I)
+_EVENT_KEYWORDS: tuple[tuple[str, str], ...] = (
+    (r"met|talks|visit(?:s|ed)?", "CONSULT"),
+    (r"urged|called for", "REQUEST"),
+    (r"accused|blamed", "ACCUSE"),
+    (r"backed|supported", "SUPPORT"),
+    (r"agreed", "AGREE"),
+    (r"dismissed|rejected", "REJECT"),
+    (r"threatened|warned", "THREATEN"),
+    (r"sanctions", "SANCTION"),
+    (r"attack(?:s|ed)?|strikes?", "ASSAULT"),
+)
+_EVENT_RE = re.compile(
+    "|".join(rf"(?P<k{i}>\b(?:{pattern})\b)" for i, (pattern, _) in enumerate(_EVENT_KEYWORDS)),
+    re.I,
+)
+_STANCE_RE = re.compile(
+    r"\b(?:(?P<support>backed|supported|welcomed)"
+    r"|(?P<oppose>dismissed|criticised|criticized|slammed|rejected))\b",
+    re.I,
+)
+_TARGET_RE = re.compile(
+    rf"^\s+(?:(?:the|a|an|his|her|their|its|this|that)\s+)?({_CAP_WORD}(?: {_CAP_WORD}){{0,2}})"
+)
+_NEXT_WORDS_RE = re.compile(r"^\s*(\S+(?:\s+\S+){0,2})")
+
+
+def _default_arguments(request_body: JSONDict) -> JSONDict:
+    """Deterministic answer for a request when the script is empty.
+
+    The task (quotes, events or stances) comes from the requested schema; the
+    items are cut from the article with regexes.  ``{}`` if the task is unknown.
+    """
+    task = _detect_task(request_body)
+    if task is None:
+        return {}
+    article = _article(request_body)
+    if task == "quotes":
+        return {"quotes": _quotes(article)}
+    if task == "events":
+        return {"events": _events(article)}
+    return {"stances": _stances(article)}
+
+
+def _detect_task(body: JSONDict) -> str | None:
+    tool = _chosen_tool(body)
+    if tool is not None:
+        parameters = tool.get("parameters")
+        properties = parameters.get("properties") if isinstance(parameters, dict) else None
+        if isinstance(properties, dict):
+            for task in _TASKS:
+                if task in properties:
+                    return task
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and isinstance(response_format.get("json_schema"), dict):
+        schema = response_format["json_schema"].get("schema")
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if isinstance(properties, dict):
+            for task in _TASKS:
+                if task in properties:
+                    return task
+    # Instructor's JSON modes put the schema in the system message.  The
+    # article is left out so a quoted word in the news cannot pick the task.
+    text = "\n".join(_ARTICLE_RE.sub("", _message_text(m)) for m in _messages(body))
+    for pattern in (r'"{}"\s*:', r'"{}"'):
+        for task in _TASKS:
+            if re.search(pattern.format(task), text):
+                return task
+    return None
+
+
+def _article(body: JSONDict) -> str:
+    """Text between ``<article>`` lines of the last user message having them."""
+    user_texts = [
+        _message_text(m) for m in _messages(body) if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    for text in reversed(user_texts):
+        match = _ARTICLE_RE.search(text)
+        if match:
+            return match.group(1)
+    return user_texts[-1] if user_texts else ""
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in _PARAGRAPH_SPLIT_RE.split(text) if p.strip()]
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for paragraph in _paragraphs(text):
+        for sentence in _SENTENCE_SPLIT_RE.split(paragraph):
+            if sentence.strip():
+                yield sentence.strip()
+
+
+def _names(text: str) -> list[list[str]]:
+    """Capitalised-word runs in ``text``, leading stop words and keywords removed."""
+    runs: list[list[str]] = []
+    for match in _NAME_RUN_RE.finditer(text):
+        words = match.group(0).split(" ")
+        while words and _not_a_name(words[0]):
+            words.pop(0)
+        if words:
+            runs.append(words)
+    return runs
+
+
+def _not_a_name(word: str) -> bool:
+    """Sentence-initial stop words and keywords ("Talks ...") are capitalised too."""
+    return word in _STOPWORDS or bool(_EVENT_RE.fullmatch(word) or _STANCE_RE.fullmatch(word))
+
+
+def _first_name(text: str) -> str | None:
+    runs = _names(text)
+    # Titles come first ("Foreign Minister Anna Berg"), so keep the tail.
+    return " ".join(runs[0][-3:]) if runs else None
+
+
+def _quote_spans(paragraph: str) -> list[tuple[int, int]]:
+    """(open, close) indices of paired quote marks; straight and curly."""
+    spans: list[tuple[int, int]] = []
+    closer: str | None = None
+    start = 0
+    for i, char in enumerate(paragraph):
+        if closer is None:
+            if char in '"“':
+                closer, start = ('"' if char == '"' else "”"), i
+        elif char == closer:
+            spans.append((start, i))
+            closer = None
+    return spans
+
+
+def _speaker(paragraph: str, masked: str, open_at: int, close_at: int) -> str:
+    """Name nearest the quote: its own sentence first, then the paragraph.
+
+    Sentence ends are looked up in the real text (a quote may end one), names
+    in ``masked`` where quotations are blanked out.
+    """
+    starts = list(_SENTENCE_END_RE.finditer(paragraph, 0, open_at))
+    start = starts[-1].end() if starts else 0
+    end_match = _SENTENCE_END_RE.search(paragraph, close_at + 1)
+    end = end_match.start() + 1 if end_match else len(paragraph)
+    # '"…," said X.' puts the speaker after the quote; a name in an earlier
+    # sentence of the paragraph is a worse guess than that.
+    candidates = (
+        (masked[start:open_at], -1),
+        (masked[close_at + 1 : end], 0),
+        (masked[:open_at], -1),
+        (masked[close_at + 1 :], 0),
+    )
+    for text, pick in candidates:
+        runs = _names(text)
+        if runs:
+            return " ".join(runs[pick][-3:])
+    return "unknown"
+
+
+def _quotes(article: str) -> list[JSONDict]:
+    items: list[JSONDict] = []
+    for paragraph in _paragraphs(article):
+        spans = _quote_spans(paragraph)
+        masked = paragraph
+        # Blank out every quotation so names and cues are only found in the
+        # narrative around quotes, never inside what someone said.
+        for open_at, close_at in spans:
+            masked = masked[:open_at] + " " * (close_at - open_at + 1) + masked[close_at + 1 :]
+        for open_at, close_at in spans:
+            inner = paragraph[open_at + 1 : close_at]
+            content = inner.strip().rstrip(",").rstrip()
+            if not 3 <= len(inner) <= 400 or not content:
+                continue
+            before, after = masked[:open_at], masked[close_at + 1 :]
+            speaker = _speaker(paragraph, masked, open_at, close_at)
+            cue_match = _CUE_RE.search(after[:80])
+            if cue_match is None:
+                before_cues = list(_CUE_RE.finditer(before[-80:]))
+                cue_match = before_cues[-1] if before_cues else None
+            items.append(
+                {
+                    "content": content,
+                    "speaker": speaker,
+                    "speaker_name": None if speaker == "unknown" else speaker,
+                    "cue": cue_match.group(0) if cue_match else "said",
+                    "kind": "direct",
+                }
+            )
+            if len(items) == _MAX_ITEMS:
+                return items
+    return items
+
+
+def _events(article: str) -> list[JSONDict]:
+    items: list[JSONDict] = []
+    for sentence in _sentences(article):
+        match = _EVENT_RE.search(sentence)
+        if match is None or match.lastgroup is None:
+            continue
+        category = _EVENT_KEYWORDS[int(match.lastgroup[1:])][1]
+        items.append(
+            {
+                "type": category,
+                "trigger": match.group(0),
+                "actor": _first_name(sentence),
+                "recipient": None,
+                "location": None,
+                "time": None,
+                "summary": sentence[:150],
+            }
+        )
+        if len(items) == _MAX_ITEMS:
+            break
+    return items
+
+
+def _stances(article: str) -> list[JSONDict]:
+    items: list[JSONDict] = []
+    for sentence in _sentences(article):
+        match = _STANCE_RE.search(sentence)
+        if match is None:
+            continue
+        holder = _first_name(sentence[: match.start()]) or _first_name(sentence)
+        rest = sentence[match.end() :]
+        target_match = _TARGET_RE.match(rest) or _NEXT_WORDS_RE.match(rest)
+        target = target_match.group(1).rstrip(".,;:!?" + _CLOSING_MARKS) if target_match else ""
+        items.append(
+            {
+                "holder": holder or "unknown",
+                "holder_name": holder,
+                "target": target or "unknown",
+                "polarity": "support" if match.group("support") else "oppose",
+                "evidence": sentence,
+            }
+        )
+        if len(items) == _MAX_ITEMS:
+            break
+    return items
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _load_script(path: str) -> list[Reply]:
+    replies: list[Reply] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise ValueError("expected a JSON object")
+                replies.append(Reply.from_dict(data))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: {exc}") from exc
+    return replies
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m llmextract.testing.server",
+        description=(
+            "Serve the OpenAI chat-completions protocol on loopback from a script of "
+            "replies, falling back to a deterministic default answer. Stops on SIGINT/SIGTERM."
+        ),
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="TCP port to listen on (default: 0 = pick a free port; the URL is printed)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to bind, e.g. 127.0.0.1 or ::1 (default: 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="extra delay added to every chat completion, in milliseconds (default: 0)",
+    )
+    parser.add_argument(
+        "--script",
+        metavar="FILE",
+        help="JSONL file, one reply per line as a JSON object with Reply field names "
+        '(e.g. {"arguments": {...}}, {"status": 429, "headers": {"Retry-After": "0"}}); '
+        "answered in order, then the default answer",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until SIGINT or SIGTERM; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        script = _load_script(args.script) if args.script else []
+        server = ScriptedServer(script, latency_ms=args.latency_ms, host=args.host, port=args.port)
+    except (OSError, ValueError) as exc:
+        parser.error(str(exc))
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server.start()
+        except OSError as exc:
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+        print(f"llmextract scripted server on {server.url}", flush=True)
+        # Poll rather than block forever so the signal handler gets to run.
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
