@@ -216,9 +216,7 @@ class ModelClient:
             async for attempt in retrying:
                 with attempt:
                     call.usage.requests += 1
-                    response: ChatCompletion = await self._openai.chat.completions.create(
-                        **kwargs
-                    )
+                    response: ChatCompletion = await self._openai.chat.completions.create(**kwargs)
             if response.usage is not None:
                 call.usage.prompt_tokens += response.usage.prompt_tokens
                 call.usage.completion_tokens += response.usage.completion_tokens
