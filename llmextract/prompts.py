@@ -31,7 +31,7 @@ _NAME = re.compile(r"^(?P<task>[a-z]+)\.v(?P<version>\d+)$")
 
 def prompt_dir() -> Path:
     """Where the templates are: inside the installed package, else the source checkout."""
-    packaged = Path(str(resources.files("llmextract"))) / "prompts"
+    packaged = Path(str(resources.files("llmextract"))) / "_prompts"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "prompts"
