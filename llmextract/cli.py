@@ -183,7 +183,11 @@ def endpoints_check(
         settings = Settings.from_env(
             profile=profile, base_url=base_url, model=model, api_key=api_key, transport_retries=0
         )
-        url = shared_server().url if settings.endpoint.is_embedded else None
+        url = (
+            shared_server(settings.embedded_model_path).url
+            if settings.endpoint.is_embedded
+            else None
+        )
         probes = asyncio.run(probe_modes(settings, base_url=url))
     except LLMExtractError as error:
         raise _fail(error) from None

@@ -118,10 +118,6 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
-    def add(self, other: Usage) -> None:
-        for name in type(self).model_fields:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
 
 class DocumentResult(BaseModel):
     """All records extracted from one article, with what is needed to reproduce them."""
