@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import tempfile
@@ -35,6 +36,10 @@ app.add_typer(endpoints_app, name="endpoints")
 app.add_typer(prompts_app, name="prompts")
 
 _err = Console(stderr=True)
+# instructor logs every failed validation at ERROR level; llmextract handles those (re-ask,
+# then record as dropped), so they are not the user's errors to read.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").propagate = False
 
 
 class OutputFormat(StrEnum):

@@ -99,6 +99,14 @@ def test_errors_are_one_line_with_exit_code_1(
     assert done.returncode == 1
     assert "is empty" in done.stderr and "Traceback" not in done.stderr
 
+    scripted_server.enqueue(*[Reply(arguments={"quotes": [{"content": "words nobody wrote"}]})] * 3)
+    done = run(
+        "extract", str(SAMPLE), "-t", "quotes", "--base-url", scripted_server.url, "--model", "m"
+    )
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["dropped"], "the ungrounded quote is recorded as dropped"
+    assert done.stderr == "", "re-asks and drops are reported in the output, not as errors"
+
     scripted_server.enqueue(Reply(status=401))
     done = run(
         "extract",
