@@ -200,7 +200,10 @@ def _read_config(env: Mapping[str, str]) -> dict[str, Any]:
 def load_profiles(env: Mapping[str, str] | None = None) -> dict[str, Endpoint]:
     """Built-in profiles, overridden and extended by the config file's [profiles.NAME]."""
     env = os.environ if env is None else env
-    config = _read_config(env)
+    return _profiles(_read_config(env), env)
+
+
+def _profiles(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Endpoint]:
     profiles = dict(BUILTIN_PROFILES)
     for name, table in (config.get("profiles") or {}).items():
         if not isinstance(table, dict):
@@ -241,8 +244,8 @@ def resolve_endpoint(
     mode: str | None = None,
 ) -> Endpoint:
     """Merge the levels described in this module's docstring into one endpoint."""
-    profiles = load_profiles(env)
     config = _read_config(env)
+    profiles = _profiles(config, env)
     levels: list[dict[str, str | None]] = [
         {"profile": config.get("default_profile")},
         {"base_url": env.get("OPENAI_BASE_URL"), "api_key": env.get("OPENAI_API_KEY")},
