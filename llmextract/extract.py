@@ -198,14 +198,12 @@ def _primary(record: Any) -> Span:
 
 
 def _merge(records: list[Any]) -> list[Any]:
-    """Records in text order; one of each pair found twice in overlapping chunks."""
+    """Records in text order; one of each record found twice in overlapping chunks."""
     kept: list[Any] = []
     for record in sorted(records, key=lambda r: (_primary(r).start, _primary(r).end)):
         span = _primary(record)
         if any(
-            type(other) is type(record)
-            and _same_passage(span, _primary(other))
-            and _kind(other) == _kind(record)
+            _identity(other) == _identity(record) and _same_passage(span, _primary(other))
             for other in kept[-8:]
         ):
             continue
@@ -213,8 +211,17 @@ def _merge(records: list[Any]) -> list[Any]:
     return kept
 
 
-def _kind(record: Any) -> Any:
-    return record.type if isinstance(record, Event) else None
+def _identity(record: Any) -> tuple[Any, ...]:
+    """What besides its passage makes a record itself (two holders may share evidence)."""
+    if isinstance(record, Event):
+        return (Event, record.type, _text(record.actor))
+    if isinstance(record, Stance):
+        return (Stance, _text(record.holder), record.target.lower(), record.polarity)
+    return (type(record),)
+
+
+def _text(span: Span | None) -> str:
+    return "" if span is None else span.text.lower()
 
 
 def _same_passage(a: Span, b: Span) -> bool:

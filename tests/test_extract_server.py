@@ -245,3 +245,18 @@ def test_long_article_is_chunked_and_offsets_map_back(
     assert max(starts) > 3 * len(sample_text)  # quotes from the last copy, in article offsets
     assert len(starts) == len(set(starts))  # overlapping chunks did not duplicate records
     assert assert_grounded(text, data) >= 8
+
+
+def test_two_stances_sharing_evidence_are_both_kept(scripted_server: ScriptedServer) -> None:
+    text = "Mayor Elena Ruiz and Councillor Tom Baker both backed the harbour wall on Tuesday."
+    evidence = "both backed the harbour wall"
+    stances = [
+        {"holder": "Mayor Elena Ruiz", "target": "the harbour wall", "polarity": "support",
+         "evidence": evidence},
+        {"holder": "Councillor Tom Baker", "target": "the harbour wall", "polarity": "support",
+         "evidence": evidence},
+    ]  # fmt: skip
+    scripted_server.enqueue(Reply(arguments={"stances": stances}))
+    result = extract(text, tasks=["stances"], settings=settings_for(scripted_server.url))
+    assert [s.holder.text for s in result.stances] == ["Mayor Elena Ruiz", "Councillor Tom Baker"]
+    assert result.dropped == []
