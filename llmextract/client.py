@@ -144,7 +144,6 @@ class ModelClient:
         text: str,
         offset: int,
         usage: Usage,
-        max_tokens: int | None = None,
     ) -> DraftList:
         """One answer to ``messages``, grounded in ``text`` (which starts at ``offset``).
 
@@ -152,7 +151,7 @@ class ModelClient:
         :class:`~llmextract.errors.EndpointError` when the endpoint keeps failing.
         """
         endpoint = self.settings.endpoint
-        limit = max_tokens or endpoint.max_tokens
+        limit = endpoint.max_tokens
         call = _Call(original_messages=len(messages), usage=usage)
         create = instructor.patch(
             create=cast(Callable[..., Awaitable[Any]], self._sender(call)),
@@ -201,7 +200,10 @@ class ModelClient:
         async def send(**kwargs: Any) -> ChatCompletion:
             messages = kwargs["messages"]
             if len(messages) > call.original_messages:
-                last_round = max(i for i, m in enumerate(messages) if _role(m) == "assistant")
+                last_round = max(
+                    (i for i, m in enumerate(messages) if _role(m) == "assistant"),
+                    default=call.original_messages,
+                )
                 kwargs["messages"] = messages[: call.original_messages] + messages[last_round:]
             if call.attempts:
                 call.usage.reasks += 1

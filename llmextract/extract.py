@@ -59,6 +59,12 @@ def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
 def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None) -> Prompt:
     """``prompts`` is one version for every task (``v2``) or task -> name."""
     if isinstance(prompts, Mapping):
+        unknown = set(prompts) - set(TASKS)
+        if unknown:
+            raise ConfigError(
+                f"prompts named for unknown tasks {sorted(unknown)}: name them as "
+                "quotes.v2, events.v1 or stances.v1"
+            )
         return load_prompt(task, prompts.get(task))
     return load_prompt(task, prompts)
 

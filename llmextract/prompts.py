@@ -49,7 +49,7 @@ class Prompt:
 
     def render(self, article: str) -> list[dict[str, str]]:
         """The chat messages for one article (or chunk of one)."""
-        template = _environment().from_string(self.source)
+        template = _compile(self.source)
         context = template.new_context({"article": article, "max_items": MAX_ITEMS})
         messages = []
         for role in ("system", "user"):
@@ -67,6 +67,12 @@ class Prompt:
 @cache
 def _environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@cache
+def _compile(source: str) -> jinja2.Template:
+    """Parse a template once, not once per chunk."""
+    return _environment().from_string(source)
 
 
 def _version(name: str) -> int:

@@ -62,3 +62,12 @@ def test_missing_or_broken_prompts_are_clear_errors(tmp_path, monkeypatch) -> No
 def test_prompt_pairs_with_its_schema() -> None:
     assert load_prompt("quotes").schema is QuoteList
     assert (prompt_dir() / "quotes.v1.jinja").is_file()
+
+
+def test_prompts_for_unknown_tasks_are_refused_before_any_call() -> None:
+    from llmextract import ConfigError, extract
+    from tests.conftest import settings_for
+
+    unreachable = settings_for("http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigError, match=r"unknown tasks \['v2'\]"):
+        extract("Ann said hi.", prompts={"v2": "v2", "quotes": "quotes.v1"}, settings=unreachable)
