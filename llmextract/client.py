@@ -18,7 +18,7 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -144,8 +144,11 @@ class ModelClient:
         text: str,
         offset: int,
         usage: Usage,
+        candidates: Sequence[Any] = (),
     ) -> DraftList:
         """One answer to ``messages``, grounded in ``text`` (which starts at ``offset``).
+
+        ``candidates`` are what a choice prompt offered the model (see llmextract.choices).
 
         Raises :class:`TruncatedAnswerError` when the model hits its token limit and an
         :class:`~llmextract.errors.EndpointError` when the endpoint keeps failing.
@@ -157,7 +160,7 @@ class ModelClient:
             create=cast(Callable[..., Awaitable[Any]], self._sender(call)),
             mode=_INSTRUCTOR_MODES[endpoint.instructor_mode],
         )
-        with grounding_scope(text, offset=offset, strict=True):
+        with grounding_scope(text, offset=offset, strict=True, candidates=candidates):
             try:
                 answer = await create(  # type: ignore[misc]
                     response_model=schema,
@@ -177,9 +180,8 @@ class ModelClient:
                 if isinstance(cause, IncompleteOutputException):
                     raise TruncatedAnswerError(limit, _answer_text(cause.last_completion)) from None
                 why = _first_line(cause) if cause else "validation failed"
-                return salvage(
-                    schema, _answer_text(error.last_completion), text, offset=offset, why=why
-                )
+                raw = _answer_text(error.last_completion)
+                return salvage(schema, raw, text, offset=offset, why=why, candidates=candidates)
 
     def _sender(self, call: _Call) -> Callable[..., Awaitable[ChatCompletion]]:
         settings = self.settings

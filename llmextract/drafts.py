@@ -12,7 +12,7 @@ of tokens. Pure: no client, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -36,8 +36,10 @@ from llmextract.schemas import (
 
 __all__ = [
     "MAX_ITEMS",
+    "Draft",
     "DraftList",
     "EventList",
+    "Grounder",
     "QuoteList",
     "StanceList",
     "draft_list_for",
@@ -55,19 +57,24 @@ class _Scope:
     text: str
     offset: int
     strict: bool
+    candidates: Sequence[Any] = ()
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("llmextract_grounding_scope", default=None)
 
 
 @contextmanager
-def grounding_scope(text: str, *, offset: int = 0, strict: bool = True) -> Iterator[None]:
+def grounding_scope(
+    text: str, *, offset: int = 0, strict: bool = True, candidates: Sequence[Any] = ()
+) -> Iterator[None]:
     """Ground drafts validated inside this block against ``text``.
 
     ``offset`` is where ``text`` starts in the whole article, so spans come out in article
-    coordinates. Outside any scope, drafts validate as plain data and ground nothing.
+    coordinates; ``candidates`` are what the code found in ``text`` for the model to choose
+    from (see :mod:`llmextract.choices`). Outside any scope, drafts validate as plain data and
+    ground nothing.
     """
-    token = _scope.set(_Scope(text, offset, strict))
+    token = _scope.set(_Scope(text, offset, strict, candidates))
     try:
         yield
     finally:
@@ -75,11 +82,12 @@ def grounding_scope(text: str, *, offset: int = 0, strict: bool = True) -> Itera
 
 
 @dataclass
-class _Grounder:
+class Grounder:
     """Grounds the fields of one item and notes what failed."""
 
     scope: _Scope
     label: str
+    index: int
     problems: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
@@ -112,10 +120,10 @@ class _Grounder:
         return None
 
 
-class _Draft(BaseModel):
+class Draft(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    def ground(self, g: _Grounder) -> Any:
+    def ground(self, g: Grounder) -> Any:
         """The grounded record, or None when a required span has no place in the text."""
         raise NotImplementedError
 
@@ -123,8 +131,12 @@ class _Draft(BaseModel):
         """What makes two drafts the same record."""
         raise NotImplementedError
 
+    def declined(self) -> bool:
+        """True for a draft that asks for no record (a choice the model turned down)."""
+        return False
 
-class QuoteDraft(_Draft):
+
+class QuoteDraft(Draft):
     content: str = Field(
         max_length=600, description="The quoted or reported words, copied exactly from the article"
     )
@@ -140,7 +152,7 @@ class QuoteDraft(_Draft):
         description="direct: in quotation marks; indirect: reported speech; mixed: both",
     )
 
-    def ground(self, g: _Grounder) -> Quote | None:
+    def ground(self, g: Grounder) -> Quote | None:
         content = g.span("content", self.content)
         if content is None:
             return None
@@ -159,7 +171,7 @@ class QuoteDraft(_Draft):
         return (self.content.strip().lower(),)
 
 
-class EventDraft(_Draft):
+class EventDraft(Draft):
     type: EventType = Field(description="PLOVER category of the event")
     trigger: str = Field(max_length=60, description="The word or phrase naming the event")
     actor: str | None = Field(default=None, max_length=80, description="Who acts")
@@ -168,7 +180,7 @@ class EventDraft(_Draft):
     time: str | None = Field(default=None, max_length=60, description="When, if stated")
     summary: str = Field(default="", max_length=200, description="One line: who did what to whom")
 
-    def ground(self, g: _Grounder) -> Event | None:
+    def ground(self, g: Grounder) -> Event | None:
         trigger = g.span("trigger", self.trigger)
         if trigger is None:
             return None
@@ -187,7 +199,7 @@ class EventDraft(_Draft):
         return (self.type, self.trigger.strip().lower(), (self.actor or "").strip().lower())
 
 
-class StanceDraft(_Draft):
+class StanceDraft(Draft):
     holder: str = Field(max_length=80, description="Who holds the stance, as written")
     holder_name: str | None = Field(
         default=None, max_length=80, description="The holder's full name if the article gives it"
@@ -198,7 +210,7 @@ class StanceDraft(_Draft):
         max_length=400, description="The passage that shows the stance, copied exactly"
     )
 
-    def ground(self, g: _Grounder) -> Stance | None:
+    def ground(self, g: Grounder) -> Stance | None:
         evidence = g.span("evidence", self.evidence)
         holder = g.span("holder", self.holder, near=None if evidence is None else evidence.start)
         if evidence is None or holder is None:
@@ -219,13 +231,14 @@ class DraftList(BaseModel):
     """Base of the three answers the model gives; subclasses name the list field."""
 
     task: ClassVar[Task]
-    item_model: ClassVar[type[_Draft]]
+    item_model: ClassVar[type[Draft]]
+    list_field: ClassVar[str]
 
     _records: list[Any] = PrivateAttr(default_factory=list)
     _dropped: list[Dropped] = PrivateAttr(default_factory=list)
 
-    def drafts(self) -> list[_Draft]:
-        items: list[_Draft] = getattr(self, self.task)
+    def drafts(self) -> list[Draft]:
+        items: list[Draft] = getattr(self, self.list_field)
         return items
 
     @property
@@ -246,7 +259,7 @@ class DraftList(BaseModel):
 
 
 def _ground_drafts(
-    task: Task, drafts: list[_Draft], scope: _Scope
+    task: Task, drafts: list[Draft], scope: _Scope
 ) -> tuple[list[Any], list[Dropped]]:
     records: list[Any] = []
     dropped: list[Dropped] = []
@@ -265,9 +278,11 @@ def _ground_drafts(
             )
             continue
         seen[key] = index
-        g = _Grounder(scope, label)
+        g = Grounder(scope, label, index)
         record = draft.ground(g)
         problems.extend(g.problems)
+        if record is None and draft.declined():
+            continue
         if record is None:
             reason = "; ".join(g.problems) or f"{label} could not be grounded"
             dropped.append(Dropped(task=task, reason=reason, item=draft.model_dump()))
@@ -296,7 +311,8 @@ class QuoteList(DraftList):
     """Quotations in the article: who said what."""
 
     task: ClassVar[Task] = "quotes"
-    item_model: ClassVar[type[_Draft]] = QuoteDraft
+    list_field: ClassVar[str] = "quotes"
+    item_model: ClassVar[type[Draft]] = QuoteDraft
     quotes: list[QuoteDraft] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
@@ -304,7 +320,8 @@ class EventList(DraftList):
     """Events reported in the article."""
 
     task: ClassVar[Task] = "events"
-    item_model: ClassVar[type[_Draft]] = EventDraft
+    list_field: ClassVar[str] = "events"
+    item_model: ClassVar[type[Draft]] = EventDraft
     events: list[EventDraft] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
@@ -312,7 +329,8 @@ class StanceList(DraftList):
     """Stances that people or groups in the article take toward others."""
 
     task: ClassVar[Task] = "stances"
-    item_model: ClassVar[type[_Draft]] = StanceDraft
+    list_field: ClassVar[str] = "stances"
+    item_model: ClassVar[type[Draft]] = StanceDraft
     stances: list[StanceDraft] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
@@ -335,6 +353,7 @@ def salvage(
     offset: int = 0,
     why: str,
     cut_off: bool = False,
+    candidates: Sequence[Any] = (),
 ) -> DraftList:
     """Keep what can be grounded from an answer that failed validation.
 
@@ -351,8 +370,8 @@ def salvage(
             parsed = jiter.from_json(raw.encode(), partial_mode="trailing-strings")
         except ValueError:
             parsed = None
-        if isinstance(parsed, dict) and isinstance(parsed.get(task), list):
-            items = parsed[task]
+        if isinstance(parsed, dict) and isinstance(parsed.get(model.list_field), list):
+            items = parsed[model.list_field]
             if cut_off and items:
                 last = items.pop()
                 dropped.append(
@@ -366,7 +385,7 @@ def salvage(
             dropped.append(Dropped(task=task, reason=f"answer unusable ({why}): {raw[:200]!r}"))
     else:
         dropped.append(Dropped(task=task, reason=f"no answer ({why})"))
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     for index, item in enumerate(items):
         if len(drafts) == MAX_ITEMS:
             dropped.append(
@@ -387,7 +406,7 @@ def salvage(
                     item=item if isinstance(item, dict) else {"value": item},
                 )
             )
-    result = model.model_construct(None, **{task: drafts})
-    records, more = _ground_drafts(task, drafts, _Scope(text, offset, strict=False))
+    result = model.model_construct(None, **{model.list_field: drafts})
+    records, more = _ground_drafts(task, drafts, _Scope(text, offset, False, candidates))
     result._records, result._dropped = records, dropped + more
     return result

@@ -22,7 +22,7 @@ from llmextract.client import ModelClient, TruncatedAnswerError
 from llmextract.drafts import salvage
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, InputError
-from llmextract.prompts import Prompt, load_prompt
+from llmextract.prompts import Prompt, PromptStyle, load_prompt
 from llmextract.schemas import (
     TASKS,
     DocumentResult,
@@ -56,8 +56,8 @@ def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
     return tuple(task for task in TASKS if task in wanted) or TASKS
 
 
-def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None) -> Prompt:
-    """``prompts`` is one version for every task (``v2``) or task -> name."""
+def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: PromptStyle) -> Prompt:
+    """``prompts`` is one version for every task (``v2``) or task -> name; None: by style."""
     if isinstance(prompts, Mapping):
         unknown = set(prompts) - set(TASKS)
         if unknown:
@@ -65,8 +65,8 @@ def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None) -> Prompt:
                 f"prompts named for unknown tasks {sorted(unknown)}: name them as "
                 "quotes.v2, events.v1 or stances.v1"
             )
-        return load_prompt(task, prompts.get(task))
-    return load_prompt(task, prompts)
+        return load_prompt(task, prompts.get(task), style=style)
+    return load_prompt(task, prompts, style=style)
 
 
 async def aextract(
@@ -89,7 +89,8 @@ async def aextract(
             raise InputError("the article is empty; give an article with some text")
         article = Article("article", article)
     settings = settings or Settings.from_env()
-    chosen = [_prompt_for(task, prompts) for task in parse_tasks(tasks)]
+    style = settings.endpoint.prompt_style
+    chosen = [_prompt_for(task, prompts, style) for task in parse_tasks(tasks)]
     usage = Usage()
     async with _client(settings, client) as model:
         answers = await asyncio.gather(
@@ -168,16 +169,30 @@ async def _ask(
 ) -> tuple[list[Any], list[Dropped]]:
     """Records from ``text[start:end]``; a cut-off answer splits the passage in two."""
     passage = text[start:end]
+    request = prompt.prepare(passage)
+    if request is None:  # a choice prompt found no candidates: nothing to ask
+        return [], []
     try:
         answer = await model.ask(
-            prompt.render(passage), prompt.schema, text=passage, offset=start, usage=usage
+            request.messages,
+            request.schema,
+            text=passage,
+            offset=start,
+            usage=usage,
+            candidates=request.candidates,
         )
         return answer.records, answer.dropped
     except TruncatedAnswerError as error:
         middle = _middle_boundary(passage)
         if depth >= _MAX_SPLITS or middle is None:
             kept = salvage(
-                prompt.schema, error.raw, passage, offset=start, why=str(error), cut_off=True
+                request.schema,
+                error.raw,
+                passage,
+                offset=start,
+                why=str(error),
+                cut_off=True,
+                candidates=request.candidates,
             )
             return kept.records, kept.dropped
         first = await _ask(model, prompt, text, start, start + middle, usage, depth=depth + 1)

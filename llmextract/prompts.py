@@ -12,19 +12,30 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from llmextract.candidates import (
+    EventCandidate,
+    QuoteCandidate,
+    StanceCandidate,
+    find_events,
+    find_quotes,
+    find_stances,
+)
+from llmextract.choices import base_choice_schema, choice_schema
 from llmextract.drafts import MAX_ITEMS, DraftList, draft_list_for
 from llmextract.errors import PromptError
 from llmextract.schemas import TASKS, Task
 
-__all__ = ["Prompt", "list_prompts", "load_prompt", "prompt_dir"]
+__all__ = ["Prompt", "PromptStyle", "Request", "list_prompts", "load_prompt", "prompt_dir"]
 
 _NAME = re.compile(r"^(?P<task>[a-z]+)\.v(?P<version>\d+)$")
 
@@ -37,20 +48,51 @@ def prompt_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "prompts"
 
 
+PromptStyle = Literal["copy", "choose"]
+_STYLE_MARK = "{# llmextract: choose #}"
+_CHOICE_LIMIT = 16  # candidates per request: one decision each keeps the answer short
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to send for one passage: messages, the schema to fill, the candidates offered."""
+
+    messages: list[dict[str, str]]
+    schema: type[DraftList]
+    candidates: tuple[Any, ...] = ()
+
+
 @dataclass(frozen=True)
 class Prompt:
-    """One versioned template, paired with the schema the model must fill."""
+    """One versioned template, paired with the schema the model must fill.
+
+    A ``copy`` prompt asks the model to copy spans out of the article; a ``choose`` prompt
+    (its first line is ``{# llmextract: choose #}``) shows numbered candidates found by code
+    and asks for one decision each (see :mod:`llmextract.choices`).
+    """
 
     name: str
     task: Task
     source: str
+    style: PromptStyle
     schema: type[DraftList]
     id: str
 
-    def render(self, article: str) -> list[dict[str, str]]:
+    def prepare(self, passage: str) -> Request | None:
+        """The request for one article (or chunk of one); None if there is nothing to ask."""
+        if self.style == "copy":
+            return Request(self.render(passage), self.schema)
+        candidates = tuple(_FINDERS[self.task](passage, limit=_CHOICE_LIMIT))
+        if not candidates:
+            return None
+        shown = [_show(self.task, passage, c) for c in candidates]
+        messages = self.render(passage, candidates=shown)
+        return Request(messages, choice_schema(self.task, len(candidates)), candidates)
+
+    def render(self, article: str, **extra: Any) -> list[dict[str, str]]:
         """The chat messages for one article (or chunk of one)."""
         template = _compile(self.source)
-        context = template.new_context({"article": article, "max_items": MAX_ITEMS})
+        context = template.new_context({"article": article, "max_items": MAX_ITEMS, **extra})
         messages = []
         for role in ("system", "user"):
             block = template.blocks.get(role)
@@ -62,6 +104,42 @@ class Prompt:
                 raise PromptError(f"prompt {self.name} failed to render: {error}") from None
             messages.append({"role": role, "content": text})
         return messages
+
+
+_FINDERS: dict[Task, Callable[..., Sequence[Any]]] = {
+    "quotes": find_quotes,
+    "events": find_events,
+    "stances": find_stances,
+}
+
+
+def _clip(text: str, limit: int = 240) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show(task: Task, passage: str, candidate: Any) -> dict[str, Any]:
+    """A candidate as the template shows it (plain data, clipped)."""
+    if isinstance(candidate, QuoteCandidate):
+        return {
+            "text": _clip(candidate.text),
+            "speakers": [m.resolved or m.text for m in candidate.speakers] or ["unknown"],
+            "kind": candidate.kind,
+        }
+    if isinstance(candidate, EventCandidate):
+        start, end = candidate.sentence
+        return {
+            "trigger": candidate.text,
+            "sentence": _clip(passage[start:end]),
+            "types": [str(t) for t in candidate.types],
+        }
+    assert isinstance(candidate, StanceCandidate)
+    return {
+        "holder": candidate.holder.resolved or candidate.holder.text,
+        "target": candidate.target,
+        "evidence": _clip(candidate.text),
+        "hint": candidate.polarity_hint,
+    }
 
 
 @cache
@@ -87,15 +165,20 @@ def list_prompts(task: Task | None = None) -> list[str]:
     return sorted(names, key=lambda n: (n.split(".")[0], _version(n)))
 
 
-def load_prompt(task: Task, name: str | None = None) -> Prompt:
-    """Load ``name`` (``quotes.v2`` or just ``v2``) for ``task``; default: its newest version."""
+def load_prompt(task: Task, name: str | None = None, *, style: PromptStyle = "copy") -> Prompt:
+    """Load ``name`` (``quotes.v2`` or just ``v2``) for ``task``.
+
+    Without a name: the newest version in ``style`` (the endpoint profile says which style
+    suits its model).
+    """
     if task not in TASKS:
         raise PromptError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
     available = list_prompts(task)
     if name is None:
-        if not available:
-            raise PromptError(f"no prompt for {task} in {prompt_dir()}: add {task}.v1.jinja")
-        name = available[-1]
+        styled = [n for n in available if _style_of(prompt_dir() / f"{n}.jinja") == style]
+        if not styled:
+            raise PromptError(f"no {style} prompt for {task} in {prompt_dir()}: add one")
+        name = styled[-1]
     elif _NAME.match(name) is None:
         name = f"{task}.{name}"
     match = _NAME.match(name)
@@ -112,10 +195,21 @@ def load_prompt(task: Task, name: str | None = None) -> Prompt:
         _environment().parse(source)
     except jinja2.TemplateSyntaxError as error:
         raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
-    schema = draft_list_for(task)
+    kind: PromptStyle = "choose" if source.startswith(_STYLE_MARK) else "copy"
+    schema = base_choice_schema(task) if kind == "choose" else draft_list_for(task)
     return Prompt(
-        name=name, task=task, source=source, schema=schema, id=_prompt_id(name, source, schema)
+        name=name,
+        task=task,
+        source=source,
+        style=kind,
+        schema=schema,
+        id=_prompt_id(name, source, schema),
     )
+
+
+def _style_of(path: Path) -> PromptStyle:
+    with path.open(encoding="utf-8") as handle:
+        return "choose" if handle.read(len(_STYLE_MARK)) == _STYLE_MARK else "copy"
 
 
 def _prompt_id(name: str, source: str, schema: type[DraftList]) -> str:

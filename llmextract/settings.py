@@ -73,6 +73,9 @@ class Endpoint:
     api_key: str | None = field(default=None, repr=False)
     supports: tuple[Capability, ...] = ("tools",)
     mode: Mode | None = None  # None: chosen from `supports`
+    # copy: the model copies spans out of the article (capable models); choose: it decides
+    # about candidates the code found (small models, which copy badly).
+    prompt_style: Literal["copy", "choose"] = "copy"
     max_tokens: int = 1024
     chunk_chars: int = 12000
     timeout_s: float = 120.0
@@ -103,6 +106,7 @@ BUILTIN_PROFILES: dict[str, Endpoint] = {
         base_url=None,
         model="smollm2-135m-instruct",
         supports=("tools", "json_object"),
+        prompt_style="choose",
         max_tokens=768,
         chunk_chars=6000,
         timeout_s=300.0,
@@ -142,6 +146,7 @@ _PROFILE_KEYS = {
     "api_key_env",
     "supports",
     "mode",
+    "prompt_style",
     "max_tokens",
     "chunk_chars",
     "timeout_s",

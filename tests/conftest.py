@@ -27,6 +27,7 @@ def settings_for(url: str, **overrides: object) -> Settings:
         timeout_s=float(overrides.pop("timeout_s", 10.0)),  # type: ignore[arg-type]
         chunk_chars=int(overrides.pop("chunk_chars", 12000)),  # type: ignore[call-overload]
         max_tokens=int(overrides.pop("max_tokens", 1024)),  # type: ignore[call-overload]
+        prompt_style=overrides.pop("prompt_style", "copy"),  # type: ignore[arg-type]
     )
     knobs: dict[str, object] = {"retry_initial_wait_s": 0.01, "retry_max_wait_s": 0.05}
     knobs.update(overrides)

@@ -260,3 +260,38 @@ def test_two_stances_sharing_evidence_are_both_kept(scripted_server: ScriptedSer
     result = extract(text, tasks=["stances"], settings=settings_for(scripted_server.url))
     assert [s.holder.text for s in result.stances] == ["Mayor Elena Ruiz", "Councillor Tom Baker"]
     assert result.dropped == []
+
+
+def test_choose_prompts_send_candidates_and_honour_decisions(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
+    settings = settings_for(scripted_server.url, prompt_style="choose")
+    # No script: the server accepts every candidate with its first speaker.
+    everything = extract(sample_text, tasks=["quotes"], settings=settings)
+    assert everything.prompts["quotes"].startswith("quotes.v2@")
+    body = scripted_server.requests[0].body
+    assert body is not None
+    decisions = body["tools"][0]["function"]["parameters"]["properties"]["decisions"]
+    offered = decisions["minItems"]
+    assert offered == decisions["maxItems"]
+    # Candidates nested in another's passage merge into one record.
+    assert offered >= len(everything.quotes) >= 3
+    assert "We cannot wait for the next flood" in body["messages"][-1]["content"]
+    assert assert_grounded(sample_text, json.loads(everything.model_dump_json())) >= 3
+    # Scripted: the model turns the first candidate down and keeps the rest.
+    scripted_server.enqueue(
+        Reply(arguments={"decisions": [{"quote": False}] + [{"quote": True}] * (offered - 1)})
+    )
+    chosen = extract(sample_text, tasks=["quotes"], settings=settings)
+    assert [q.content.text for q in chosen.quotes] == [
+        q.content.text for q in everything.quotes[1:]
+    ]
+
+
+def test_choose_prompts_skip_the_model_when_there_is_nothing_to_choose(
+    scripted_server: ScriptedServer,
+) -> None:
+    settings = settings_for(scripted_server.url, prompt_style="choose")
+    result = extract("the weather was fine and calm all day long.", settings=settings)
+    assert (result.quotes, result.events, result.stances) == ([], [], [])
+    assert scripted_server.requests == []

@@ -506,7 +506,7 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
 # article, so downstream grounding and scoring code sees realistic data.
 # ---------------------------------------------------------------------------
 
-_TASKS = ("quotes", "events", "stances")
+_TASKS = ("quotes", "events", "stances", "decisions")
 _ARTICLE_RE = re.compile(
     r"^[ \t]*<article>[ \t]*\r?\n(.*?)(?:\r?\n[ \t]*</article>[ \t]*$|\Z)", re.M | re.S
 )
@@ -568,12 +568,40 @@ def _default_arguments(request_body: JSONDict) -> JSONDict:
     task = _detect_task(request_body)
     if task is None:
         return {}
+    if task == "decisions":
+        return {"decisions": _decisions(request_body)}
     article = _article(request_body)
     if task == "quotes":
         return {"quotes": _quotes(article)}
     if task == "events":
         return {"events": _events(article)}
     return {"stances": _stances(article)}
+
+
+_CANDIDATE_LINE = re.compile(r"^\d+\. .*$", re.MULTILINE)
+_LIKELY = re.compile(r"\(likely: ([A-Za-z]+)")
+
+
+def _decisions(body: JSONDict) -> list[JSONDict]:
+    """One decision per numbered candidate of a choice prompt: the code's own best guess.
+
+    Quotation candidates are accepted with their first speaker, events with their first
+    listed type, and stances with the polarity the prompt lists as likely.
+    """
+    user = [
+        _message_text(m) for m in _messages(body) if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    listing = _ARTICLE_RE.sub("", user[-1]) if user else ""
+    decisions: list[JSONDict] = []
+    for line in _CANDIDATE_LINE.findall(listing):
+        likely = _LIKELY.search(line)
+        if likely is not None:
+            decisions.append({"polarity": likely.group(1)})
+        elif " types: " in line:
+            decisions.append({"type": 1})
+        else:
+            decisions.append({"quote": True, "speaker": 1})
+    return decisions
 
 
 def _detect_task(body: JSONDict) -> str | None:

@@ -1,0 +1,191 @@
+"""Choice schemas: the model decides about candidates the code found, it does not copy.
+
+For a small model, "find the quotation and copy it exactly" fails (it paraphrases, invents,
+copies the instructions). Here code proposes candidates with exact offsets
+(:mod:`llmextract.candidates`) and the model answers one decision per candidate, in order:
+is this a quotation and which of the listed speakers said it; which of the listed PLOVER
+types is this event, or none; which polarity does this stance have, or none. Options are
+numbers into lists the code made, so a small model's mistakes stay among plausible answers.
+The list has exactly one entry per candidate, so a grammar-constrained model cannot skip, add
+or invent: every record is grounded by construction. Pure: no client, no I/O.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, create_model
+
+from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
+from llmextract.drafts import Draft, DraftList, Grounder
+from llmextract.schemas import Event, Quote, Span, Stance, Task
+
+__all__ = [
+    "ChoiceList",
+    "EventChoices",
+    "QuoteChoices",
+    "StanceChoices",
+    "base_choice_schema",
+    "choice_schema",
+]
+
+
+def _span(g: Grounder, start: int, end: int) -> Span:
+    return Span(
+        text=g.scope.text[start:end], start=g.scope.offset + start, end=g.scope.offset + end
+    )
+
+
+def _mention(g: Grounder, mention: Mention | None) -> Span | None:
+    return None if mention is None else _span(g, mention.start, mention.end)
+
+
+class _Decision(Draft):
+    def key(self) -> tuple[Any, ...]:
+        return (id(self),)  # one decision per candidate: never a repeat of another
+
+    @staticmethod
+    def candidate(g: Grounder) -> Any:
+        """The candidate this decision is about, or None (noted) if there is no such one."""
+        if g.index < len(g.scope.candidates):
+            return g.scope.candidates[g.index]
+        g.problems.append(f"{g.label}: there are only {len(g.scope.candidates)} candidates")
+        return None
+
+
+class QuoteDecision(_Decision):
+    quote: bool = Field(description="true if someone is quoted or reported as saying this")
+    speaker: Literal[1, 2, 3] = Field(default=1, description="which listed speaker said it")
+
+    def declined(self) -> bool:
+        return not self.quote
+
+    def ground(self, g: Grounder) -> Quote | None:
+        if not self.quote:
+            return None
+        candidate: QuoteCandidate | None = self.candidate(g)
+        if candidate is None:
+            return None
+        speaker = None
+        if candidate.speakers:
+            choice = self.speaker
+            if choice > len(candidate.speakers):
+                g.removed.append(f"{g.label}.speaker option {choice} was not offered; used 1")
+                choice = 1
+            speaker = candidate.speakers[choice - 1]
+        return Quote(
+            content=_span(g, candidate.start, candidate.end),
+            speaker=_mention(g, speaker),
+            speaker_name=None if speaker is None else speaker.resolved,
+            cue=None if candidate.cue is None else _span(g, *candidate.cue),
+            kind=candidate.kind,
+        )
+
+
+class EventDecision(_Decision):
+    type: Literal[0, 1, 2, 3] = Field(
+        description="the number of the listed type, or 0 if this is not an event"
+    )
+
+    def declined(self) -> bool:
+        return self.type == 0
+
+    def ground(self, g: Grounder) -> Event | None:
+        if self.type == 0:
+            return None
+        candidate: EventCandidate | None = self.candidate(g)
+        if candidate is None:
+            return None
+        choice = self.type
+        if choice > len(candidate.types):
+            g.removed.append(f"{g.label}.type option {choice} was not offered; used 1")
+            choice = 1
+        start, end = candidate.sentence
+        return Event(
+            type=candidate.types[choice - 1],
+            trigger=_span(g, candidate.start, candidate.end),
+            actor=_mention(g, candidate.actor),
+            recipient=_mention(g, candidate.recipient),
+            location=None if candidate.location is None else _span(g, *candidate.location),
+            time=None if candidate.time is None else _span(g, *candidate.time),
+            summary=" ".join(g.scope.text[start:end].split())[:200],
+        )
+
+
+class StanceDecision(_Decision):
+    polarity: Literal["support", "oppose", "neutral", "none"] = Field(
+        description="the holder's stance toward the target, or none"
+    )
+
+    def declined(self) -> bool:
+        return self.polarity == "none"
+
+    def ground(self, g: Grounder) -> Stance | None:
+        if self.polarity == "none":
+            return None
+        candidate: StanceCandidate | None = self.candidate(g)
+        if candidate is None:
+            return None
+        return Stance(
+            holder=_span(g, candidate.holder.start, candidate.holder.end),
+            holder_name=candidate.holder.resolved,
+            target=candidate.target,
+            polarity=self.polarity,
+            evidence=_span(g, candidate.start, candidate.end),
+        )
+
+
+class ChoiceList(DraftList):
+    """Base of the answers that decide about numbered candidates."""
+
+    list_field: ClassVar[str] = "decisions"
+
+
+class QuoteChoices(ChoiceList):
+    """One decision per numbered candidate quotation, in order."""
+
+    task: ClassVar[Task] = "quotes"
+    item_model: ClassVar[type[Draft]] = QuoteDecision
+    decisions: list[QuoteDecision]
+
+
+class EventChoices(ChoiceList):
+    """One decision per numbered candidate event, in order."""
+
+    task: ClassVar[Task] = "events"
+    item_model: ClassVar[type[Draft]] = EventDecision
+    decisions: list[EventDecision]
+
+
+class StanceChoices(ChoiceList):
+    """One decision per numbered candidate stance, in order."""
+
+    task: ClassVar[Task] = "stances"
+    item_model: ClassVar[type[Draft]] = StanceDecision
+    decisions: list[StanceDecision]
+
+
+_BASES: dict[Task, type[ChoiceList]] = {
+    "quotes": QuoteChoices,
+    "events": EventChoices,
+    "stances": StanceChoices,
+}
+
+
+def base_choice_schema(task: Task) -> type[ChoiceList]:
+    return _BASES[task]
+
+
+@cache
+def choice_schema(task: Task, candidates: int) -> type[ChoiceList]:
+    """The task's choice schema with exactly ``candidates`` decisions."""
+    base = _BASES[task]
+    item = base.item_model
+    sized: type[ChoiceList] = create_model(
+        base.__name__,
+        __base__=base,
+        __doc__=base.__doc__,
+        decisions=(list[item], Field(min_length=candidates, max_length=candidates)),  # type: ignore[valid-type]
+    )
+    return sized
