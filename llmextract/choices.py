@@ -71,7 +71,7 @@ class QuoteDecision(_Decision):
         if candidate.speakers:
             choice = self.speaker
             if choice > len(candidate.speakers):
-                g.removed.append(f"{g.label}.speaker option {choice} was not offered; used 1")
+                g.notes.append(f"{g.label}.speaker option {choice} was not offered; used 1")
                 choice = 1
             speaker = candidate.speakers[choice - 1]
         return Quote(
@@ -99,7 +99,7 @@ class EventDecision(_Decision):
             return None
         choice = self.type
         if choice > len(candidate.types):
-            g.removed.append(f"{g.label}.type option {choice} was not offered; used 1")
+            g.notes.append(f"{g.label}.type option {choice} was not offered; used 1")
             choice = 1
         start, end = candidate.sentence
         return Event(

@@ -89,7 +89,7 @@ class Grounder:
     label: str
     index: int
     problems: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # fields changed or removed, and why
 
     def span(self, name: str, value: str | None, *, near: int | None = None) -> Span | None:
         if value is None or not value.strip():
@@ -116,7 +116,7 @@ class Grounder:
             return None
         if occurs(self.scope.text, value):
             return value.strip()
-        self.removed.append(f"{self.label}.{name} {value!r} does not occur in the article")
+        self.notes.append(f"{self.label}.{name} {value!r} removed: not in the article")
         return None
 
 
@@ -295,10 +295,7 @@ def _ground_drafts(
                     item=draft.model_dump(),
                 )
             )
-        dropped.extend(
-            Dropped(task=task, reason="field removed: " + note, item=draft.model_dump())
-            for note in g.removed
-        )
+        dropped.extend(Dropped(task=task, reason=note, item=draft.model_dump()) for note in g.notes)
         records.append(record)
     if problems and scope.strict:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
