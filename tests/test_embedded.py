@@ -40,8 +40,10 @@ def test_embedded_model_extracts_only_grounded_records() -> None:
                 if isinstance(value, dict) and "start" in value:
                     assert ARTICLE[value["start"] : value["end"]] == value["text"]
                     spans += 1
-    # Whatever the tiny model said either became a grounded record or a dropped entry.
-    assert spans + len(data["dropped"]) > 0
+    # The embedded profile uses choice prompts: the model decides about candidates the
+    # code found, so what it keeps is grounded by construction.
+    assert all(prompt.split("@")[0].endswith(".v2") for prompt in data["prompts"].values())
+    assert spans > 0
 
 
 def test_embedded_server_starts_and_stops() -> None:
