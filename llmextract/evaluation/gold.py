@@ -105,7 +105,7 @@ def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
 
 
 def load_gold(path: str | Path, *, limit: int | None = None) -> list[GoldDocument]:
-    documents = []
+    documents: list[GoldDocument] = []
     for document in iter_gold(path):
         if limit is not None and len(documents) == limit:
             break
