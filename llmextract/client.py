@@ -40,9 +40,9 @@ from llmextract.errors import (
 from llmextract.schemas import Usage
 from llmextract.settings import Mode, Settings
 
-__all__ = ["ModelClient", "TruncatedAnswerError", "probe_modes"]
+__all__ = ["INSTRUCTOR_MODES", "ModelClient", "TruncatedAnswerError", "probe_modes"]
 
-_INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
+INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
     "tools": instructor.Mode.TOOLS,
     "json_schema": instructor.Mode.JSON_SCHEMA,
     "json": instructor.Mode.JSON,
@@ -158,7 +158,7 @@ class ModelClient:
         call = _Call(original_messages=len(messages), usage=usage)
         create = instructor.patch(
             create=cast(Callable[..., Awaitable[Any]], self._sender(call)),
-            mode=_INSTRUCTOR_MODES[endpoint.instructor_mode],
+            mode=INSTRUCTOR_MODES[endpoint.instructor_mode],
         )
         with grounding_scope(text, offset=offset, strict=True, candidates=candidates):
             try:
@@ -285,7 +285,7 @@ async def probe_modes(settings: Settings, *, base_url: str | None = None) -> lis
     client = ModelClient(settings, base_url=base_url)
     oai = client._openai
     try:
-        for mode, instructor_mode in _INSTRUCTOR_MODES.items():
+        for mode, instructor_mode in INSTRUCTOR_MODES.items():
             create = instructor.patch(create=oai.chat.completions.create, mode=instructor_mode)
             started = time.perf_counter()
             try:

@@ -1,0 +1,136 @@
+"""Two baselines to score beside llmextract on the same gold documents.
+
+- ``rules``: llmextract's own candidates (:mod:`llmextract.candidates`) with every choice
+  left at the code's best guess (each quotation accepted with its first speaker, each event
+  with its first listed type, each stance with its hinted polarity). No model.
+- ``naive``: one plain instructor call per task with the same model and the copy schema, no
+  grounding and no re-ask. Its passages are located afterwards by exact search only; those
+  that are not in the article are counted as ungrounded predictions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import instructor
+import openai
+
+from llmextract.chunking import make_chunks
+from llmextract.client import INSTRUCTOR_MODES
+from llmextract.drafts import DraftList, grounding_scope
+from llmextract.errors import EndpointError
+from llmextract.prompts import load_prompt
+from llmextract.schemas import Event, Quote, Span, Stance, Task
+from llmextract.settings import Settings
+
+__all__ = ["naive_extract", "rule_extract"]
+
+
+def _best_guess(task: Task, candidate: Any) -> dict[str, Any]:
+    if task == "quotes":
+        return {"quote": True, "speaker": 1}
+    if task == "events":
+        return {"type": 1}
+    return {"polarity": candidate.polarity_hint}
+
+
+def rule_extract(text: str, task: Task, *, chunk_chars: int = 6000) -> list[Any]:
+    """Records of ``task`` from candidates alone, chunked as the embedded model sees them."""
+    prompt = load_prompt(task, style="choose")
+    records: list[Any] = []
+    for chunk in make_chunks(text, max_chars=chunk_chars, overlap_chars=0):
+        request = prompt.prepare(chunk.text)
+        if request is None:
+            continue
+        decisions = [_best_guess(task, c) for c in request.candidates]
+        with grounding_scope(chunk.text, offset=chunk.start, candidates=request.candidates):
+            answer = request.schema.model_validate({"decisions": decisions})
+        records.extend(answer.records)
+    return records
+
+
+def _exact(text: str, value: str | None) -> Span | None:
+    if not value or not value.strip():
+        return None
+    start = text.find(value.strip())
+    if start < 0:
+        return None
+    return Span(text=value.strip(), start=start, end=start + len(value.strip()))
+
+
+async def naive_extract(
+    text: str, task: Task, *, settings: Settings, base_url: str
+) -> tuple[list[Any], list[str]]:
+    """(records found verbatim, passages the model gave that are not in the article)."""
+    prompt = load_prompt(task, style="copy")
+    client = openai.AsyncOpenAI(
+        base_url=base_url,
+        api_key=settings.endpoint.api_key or "not-needed",
+        timeout=settings.endpoint.timeout_s,
+    )
+    create = instructor.from_openai(
+        client, mode=INSTRUCTOR_MODES[settings.endpoint.instructor_mode]
+    )
+    try:
+        answer: DraftList = await create.chat.completions.create(
+            response_model=prompt.schema,
+            messages=prompt.render(text),  # type: ignore[arg-type]
+            model=settings.endpoint.model,
+            max_retries=0,
+            temperature=settings.temperature,
+            max_tokens=settings.endpoint.max_tokens,
+        )
+    except Exception as error:  # the baseline's failure is a finding, not a crash
+        cause = error.__cause__ or error
+        raise EndpointError(f"naive baseline got no usable answer: {str(cause)[:200]}") from None
+    finally:
+        await client.close()
+    records: list[Any] = []
+    ungrounded: list[str] = []
+    for draft in answer.drafts():
+        data = draft.model_dump()
+        if task == "quotes":
+            content = _exact(text, data["content"])
+            if content is None:
+                ungrounded.append(data["content"])
+                continue
+            records.append(
+                Quote(
+                    content=content,
+                    speaker=_exact(text, data["speaker"]),
+                    speaker_name=data["speaker_name"],
+                    cue=_exact(text, data["cue"]),
+                    kind=data["kind"],
+                )
+            )
+        elif task == "events":
+            trigger = _exact(text, data["trigger"])
+            if trigger is None:
+                ungrounded.append(data["trigger"])
+                continue
+            records.append(
+                Event(
+                    type=data["type"],
+                    trigger=trigger,
+                    **{
+                        role: _exact(text, data[role])
+                        for role in ("actor", "recipient", "location", "time")
+                    },
+                    summary=data["summary"],
+                )
+            )
+        else:
+            evidence, holder = _exact(text, data["evidence"]), _exact(text, data["holder"])
+            if evidence is None or holder is None:
+                ungrounded.append(data["evidence"])
+                continue
+            records.append(
+                Stance(
+                    holder=holder,
+                    holder_name=data["holder_name"],
+                    target=data["target"],
+                    polarity=data["polarity"],
+                    evidence=evidence,
+                )
+            )
+    return records, ungrounded
