@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
 import tempfile
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from llmextract.article import read_article
 from llmextract.client import probe_modes
 from llmextract.embedded import shared_server
-from llmextract.errors import LLMExtractError
+from llmextract.errors import InputError, LLMExtractError
 from llmextract.extract import extract
 from llmextract.prompts import list_prompts, load_prompt
 from llmextract.schemas import TASKS
@@ -215,3 +219,196 @@ def prompts_list() -> None:
                 typer.echo(load_prompt(task, name).id)
     except LLMExtractError as error:
         raise _fail(error) from None
+
+
+@app.command("convert")
+def convert_command(
+    dataset: Annotated[str, typer.Argument(help="polnear, basil, wikievents or newsmtsc.")],
+    src: Annotated[
+        Path, typer.Argument(help="The dataset's split folder (polnear, basil) or JSONL file.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Gold JSONL to write.")],
+) -> None:
+    """Convert a public gold dataset to llmextract's gold format (see evals/README.md)."""
+    from llmextract.evaluation.converters import convert
+    from llmextract.evaluation.gold import write_gold
+
+    try:
+        documents = list(convert(dataset, src))
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    count = write_gold(documents, output)
+    records = {
+        task: sum(len(getattr(d, task)) for d in documents)
+        for task in TASKS
+        if any(getattr(d, task) for d in documents)
+    }
+    summary = ", ".join(f"{n} {task}" for task, n in records.items())
+    typer.echo(f"wrote {count} documents ({summary}) to {output}")
+
+
+@app.command("eval")
+def eval_command(
+    config_or_gold: Annotated[
+        Path, typer.Argument(help="An eval config (.toml, see evals/configs) or a gold JSONL file.")
+    ],
+    task: Annotated[
+        list[str] | None, typer.Option("--task", "-t", help="Score only these tasks.")
+    ] = None,
+    pred: Annotated[
+        Path | None,
+        typer.Option(help="Score these predictions (JSONL of extract results) instead of running."),
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option(help="llmextract (default), rules or naive (baselines).")
+    ] = None,
+    criterion: Annotated[
+        str | None, typer.Option(help="Span match: iou (default, IoU >= 0.5), exact or token.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N documents.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Documents in flight at once (default 4).")
+    ] = None,
+    prompt: Annotated[str | None, typer.Option(help="Prompt version, e.g. v1 or v2.")] = None,
+    profile: ProfileOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key: ApiKeyOpt = None,
+    mode: ModeOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Run record to write (default: runs/<time>-<name>.json)."
+        ),
+    ] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Also write the metrics table as Markdown here.")
+    ] = None,
+) -> None:
+    """Score extractions against gold: P/R/F1 per task and field, with 95% bootstrap CIs."""
+    from llmextract.evaluation.report import to_markdown
+    from llmextract.evaluation.run import default_run_path, load_eval_config, run_eval
+
+    try:
+        config = load_eval_config(
+            config_or_gold, tasks=task, system=system, criterion=criterion, limit=limit,
+            concurrency=concurrency, prompt=prompt, profile=profile, base_url=base_url,
+            model=model,
+        )  # fmt: skip
+        settings = Settings.from_env(
+            profile=config.profile, base_url=config.base_url, model=config.model,
+            api_key=api_key, mode=mode,
+        )  # fmt: skip
+        with _progress("Extracting") as advance:
+            run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    path = output or default_run_path(run)
+    _write(json.dumps(run, indent=1, ensure_ascii=False) + "\n", path)
+    if markdown is not None:
+        _write(to_markdown(run), markdown)
+    _print_metrics(run)
+    typer.echo(f"run record: {path}")
+
+
+@app.command("compare")
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="The baseline run record (JSON).")],
+    run_b: Annotated[Path, typer.Argument(help="The new run record (JSON).")],
+    fail_if_worse: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Exit 1 if B is significantly worse on this metric (e.g. quotes.content); "
+            "repeatable.",
+        ),
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the table here.")] = None,
+) -> None:
+    """Per-metric F1 deltas (B - A) with paired-bootstrap 95% CIs and the documents that flipped."""
+    from llmextract.evaluation.report import compare_runs
+
+    try:
+        a, b = _read_run(run_a), _read_run(run_b)
+        comparison = compare_runs(a, b)
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    lines = [
+        "| metric | A | B | delta | 95% CI | P(B<A) | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in comparison["rows"]:
+        verdict = (
+            "worse" if row["significantly_worse"]
+            else "better" if row["significantly_better"] else "no clear change"
+        )  # fmt: skip
+        low, high = row["ci"]
+        lines.append(
+            f"| {row['metric']} | {row['a']:.3f} | {row['b']:.3f} | {row['delta']:+.3f} | "
+            f"{low:+.3f} to {high:+.3f} | {row['p_worse']:.2f} | {verdict} |"
+        )
+    table = "\n".join(lines) + "\n"
+    typer.echo(table)
+    for row in comparison["rows"]:
+        if row["flipped"] and (row["significantly_worse"] or row["significantly_better"]):
+            shown = ", ".join(f"{f['id']} {f['a']:.2f}->{f['b']:.2f}" for f in row["flipped"][:5])
+            typer.echo(f"{row['metric']} flipped: {shown}")
+    if markdown is not None:
+        _write(table, markdown)
+    rows = {row["metric"]: row for row in comparison["rows"]}
+    for metric in fail_if_worse or []:
+        if metric not in rows:
+            _err.print(f"error: no metric {metric!r} in both runs; have: {', '.join(rows)}")
+            raise typer.Exit(code=2)
+        if rows[metric]["significantly_worse"]:
+            _err.print(f"{metric}: B is significantly worse than A ({rows[metric]['delta']:+.3f})")
+            raise typer.Exit(code=1)
+
+
+def _read_run(path: Path) -> dict[str, Any]:
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: not a readable run record ({error})") from None
+    if not isinstance(run, dict) or run.get("kind") != "llmextract-eval-run":
+        raise InputError(f"{path}: not an llmextract eval run record")
+    return run
+
+
+@contextmanager
+def _progress(what: str) -> Iterator[Callable[[object], None]]:
+    """A progress bar on a terminal; a line every 10 documents otherwise."""
+    if _err.is_terminal:
+        with Progress(
+            TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=_err, transient=True,
+        ) as bar:  # fmt: skip
+            job = bar.add_task(what, total=None)
+            yield lambda _: bar.advance(job)
+        return
+    done = 0
+
+    def advance(_: object) -> None:
+        nonlocal done
+        done += 1
+        if done % 10 == 0:
+            print(f"{what}: {done} documents done", file=sys.stderr, flush=True)
+
+    yield advance
+
+
+def _print_metrics(run: dict[str, Any]) -> None:
+    table = Table(title=f"{run['name']}: {run['documents_scored']} documents, {run['criterion']}")
+    for column in ("metric", "P", "R", "F1", "95% CI", "macro F1", "tp", "fp", "fn"):
+        table.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
+    for key, m in run["metrics"].items():
+        low, high = m["f1_ci"]
+        table.add_row(
+            key, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+            f"{low:.3f}-{high:.3f}", f"{m['macro_f1']:.3f}", str(m["tp"]), str(m["fp"]),
+            str(m["fn"]),
+        )  # fmt: skip
+    Console(width=max(_err.width, 110)).print(table)
+    typer.echo(
+        f"{run['seconds_per_document']} s/document, {run['errors']} errors, usage {run['usage']}"
+    )

@@ -1,6 +1,7 @@
 """Builds evals/gold/handwritten.jsonl from hand annotations written as substrings.
 
-The annotations are written as the words they cover (with which occurrence), so no offset is
+Stance evidence is the whole sentence that shows the stance. The annotations are written as
+the words they cover (with which occurrence), so no offset is
 typed by hand; run from the repository root: python evals/gold/make_handwritten.py
 """
 
@@ -107,14 +108,18 @@ doc1 = {
             "holder_name": "Tom Baker",
             "target": "the sea wall plan",
             "polarity": "oppose",
-            "evidence": h("Councillor Tom Baker, who voted against the plan"),
+            "evidence": h(
+                "Councillor Tom Baker, who voted against the plan, said the town should have asked the regional government to pay for most of the work."
+            ),
         },
         {
             "holder": h("Priya Nair"),
             "holder_name": "Priya Nair",
             "target": "the vote",
             "polarity": "support",
-            "evidence": h("welcomed the vote"),
+            "evidence": h(
+                "The regional environment minister, Priya Nair, welcomed the vote and promised to send engineers to Porthaven next month."
+            ),
         },
         {
             "holder": h("Mayor Elena Ruiz"),
@@ -206,14 +211,18 @@ doc2 = {
             "holder": g("Hundreds of farmers"),
             "target": "the grain trade deal",
             "polarity": "oppose",
-            "evidence": g("to protest against a trade deal"),
+            "evidence": g(
+                "Hundreds of farmers blocked two motorways near Lublin on Friday to protest against a trade deal that lets grain from abroad enter the country without tariffs."
+            ),
         },
         {
             "holder": g("Agriculture Minister Jan Wrona"),
             "holder_name": "Jan Wrona",
             "target": "the union",
             "polarity": "oppose",
-            "evidence": g("accused the union of spreading false figures"),
+            "evidence": g(
+                "Agriculture Minister Jan Wrona rejected the demand and accused the union of spreading false figures."
+            ),
         },
     ],
 }
@@ -275,14 +284,18 @@ doc3 = {
             "holder_name": "Paul Grant",
             "target": "the clinic staff",
             "polarity": "support",
-            "evidence": c("praised the staff for their patience"),
+            "evidence": c(
+                'Health Secretary Paul Grant praised the staff for their patience, while opposition councillor Rita Lee criticised the cost overrun, calling it "a scandal".'
+            ),
         },
         {
             "holder": c("Rita Lee"),
             "holder_name": "Rita Lee",
             "target": "the cost overrun",
             "polarity": "oppose",
-            "evidence": c("criticised the cost overrun"),
+            "evidence": c(
+                'Health Secretary Paul Grant praised the staff for their patience, while opposition councillor Rita Lee criticised the cost overrun, calling it "a scandal".'
+            ),
         },
     ],
 }

@@ -1,0 +1,684 @@
+"""Scores: per-document counts per field, aggregation, bootstrap intervals, confusion matrices.
+
+Every count is computed from one document alone (:func:`score_document`), so a corpus score is
+a sum over documents and documents can be resampled (:func:`bootstrap`,
+:func:`paired_bootstrap`). Fields, keyed ``task.field`` once aggregated:
+
+``quotes``
+    ``content`` (content spans, matched one-to-one), ``content_token`` (token overlap of
+    content spans, BBC citron style: see :func:`token_prf`), and, over matched quotes,
+    ``speaker``, ``cue`` and ``kind``.
+``events``
+    ``trigger`` (trigger spans, whatever the type), ``type`` (trigger matched *and* same PLOVER
+    type; gold events without a type are left out), and, over matched triggers, one field per
+    argument role: ``arg:actor``, ``arg:recipient``, ``arg:location``, ``arg:time``.
+``stances``
+    ``evidence`` (evidence spans), and, over matched stances, ``holder``, ``target`` and
+    ``polarity``.
+
+Attribute fields scored over matched pairs (``speaker``, ``cue``, ``holder``) count only the
+gold side: a pair whose gold has the attribute is a true positive when the prediction gets it
+right and a false negative otherwise, and a pair whose gold lacks it counts nothing, so their
+recall is the attribution accuracy and their precision is 1 (or 0 when nothing counted).
+Label fields over matched pairs (``kind``, ``target``, ``polarity``) count a wrong label as
+both a false positive and a false negative. Argument roles count a predicted argument that
+misses as both, a missing one as a false negative and one the gold lacks as a false positive.
+
+Results are dataclasses of numbers and strings: ``dataclasses.asdict`` makes them JSON-ready.
+Pure: no I/O, no client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from llmextract.evaluation.gold import GoldDocument, GoldEvent
+from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap, token_indices
+from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance, Task
+
+__all__ = [
+    "ARGUMENT_ROLES",
+    "FIELDS",
+    "MISSED",
+    "SPURIOUS",
+    "Counts",
+    "DocumentScore",
+    "FieldResult",
+    "TokenCounts",
+    "aggregate",
+    "bootstrap",
+    "confusion",
+    "paired_bootstrap",
+    "score_document",
+    "score_result",
+    "token_prf",
+]
+
+MISSED = "MISSED"
+SPURIOUS = "SPURIOUS"
+ARGUMENT_ROLES = ("actor", "recipient", "location", "time")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "quotes": ("content", "content_token", "speaker", "cue", "kind"),
+    "events": ("trigger", "type", *(f"arg:{role}" for role in ARGUMENT_ROLES)),
+    "stances": ("evidence", "holder", "target", "polarity"),
+}
+TARGET_OVERLAP = 0.5
+_WORD = re.compile(r"\w+")
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def _f1(precision: float, recall: float) -> float:
+    return _ratio(2 * precision * recall, precision + recall)
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and false negatives of one field.
+
+    >>> counts = Counts(tp=1, fp=1, fn=2) + Counts()
+    >>> counts.precision, round(counts.recall, 3), counts.f1
+    (0.5, 0.333, 0.4)
+    >>> Counts().f1
+    0.0
+    """
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return _ratio(self.tp, self.tp + self.fp)
+
+    @property
+    def recall(self) -> float:
+        return _ratio(self.tp, self.tp + self.fn)
+
+    @property
+    def f1(self) -> float:
+        return _ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn)
+
+    @property
+    def total(self) -> int:
+        return self.tp + self.fp + self.fn
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+
+@dataclass
+class TokenCounts:
+    """Token overlap of predicted and gold spans (see :func:`token_prf`).
+
+    >>> counts = TokenCounts(pred_in_gold=3, pred_total=4, gold_covered=3, gold_total=6)
+    >>> counts.precision, counts.recall, round(counts.f1, 3)
+    (0.75, 0.5, 0.6)
+    """
+
+    pred_in_gold: int = 0
+    pred_total: int = 0
+    gold_covered: int = 0
+    gold_total: int = 0
+
+    @property
+    def precision(self) -> float:
+        return _ratio(self.pred_in_gold, self.pred_total)
+
+    @property
+    def recall(self) -> float:
+        return _ratio(self.gold_covered, self.gold_total)
+
+    @property
+    def f1(self) -> float:
+        return _f1(self.precision, self.recall)
+
+    @property
+    def total(self) -> int:
+        return self.pred_total + self.gold_total
+
+    def __add__(self, other: TokenCounts) -> TokenCounts:
+        return TokenCounts(
+            self.pred_in_gold + other.pred_in_gold,
+            self.pred_total + other.pred_total,
+            self.gold_covered + other.gold_covered,
+            self.gold_total + other.gold_total,
+        )
+
+
+@dataclass
+class DocumentScore:
+    """Counts of one task in one document.
+
+    ``counts`` is keyed by field (``"content"``, ``"arg:actor"``...), ``tokens`` holds the
+    content token overlap for quotes (``None`` for the other tasks), and ``pairs`` holds
+    ``(gold label, predicted label)`` per label field (``"kind"``, ``"type"``,
+    ``"polarity"``), with :data:`MISSED` / :data:`SPURIOUS` for unmatched records.
+    """
+
+    id: str
+    task: str
+    counts: dict[str, Counts]
+    tokens: TokenCounts | None = None
+    pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+@dataclass
+class FieldResult:
+    """A field over a corpus: micro scores from summed counts, and the macro F1.
+
+    ``macro_f1`` is the mean per-document F1 over the ``scored_documents`` that have any gold
+    or predicted item for the field; ``documents`` counts all documents of the task. For
+    ``quotes.content_token``, ``tp`` is the predicted tokens inside gold, ``fp`` the others
+    and ``fn`` the gold tokens no prediction covers; ``tokens`` has the raw token counts.
+    """
+
+    precision: float
+    recall: float
+    f1: float
+    macro_f1: float
+    tp: int
+    fp: int
+    fn: int
+    documents: int
+    scored_documents: int
+    tokens: TokenCounts | None = None
+
+
+# --- token overlap ------------------------------------------------------------------------
+
+
+def token_prf(pred: Sequence[Span], gold: Sequence[Span], text: str) -> TokenCounts:
+    """Token-level overlap of predicted and gold spans, as in BBC citron's overlap metrics.
+
+    Tokens are ``\\w+|[^\\w\\s]`` over ``text``; a span holds the tokens it overlaps.
+    Precision is the predicted tokens that fall inside any gold span over all predicted
+    tokens (counted per predicted span, so a duplicated prediction counts twice); recall is
+    the gold tokens covered by any prediction over all gold tokens (counted per gold span).
+
+    >>> text = "She said the tax would rise next year."
+    >>> gold = [Span(text="the tax would rise", start=9, end=27)]       # 4 tokens
+    >>> pred = [Span(text="tax would rise next year.", start=13, end=38)]  # 6 tokens
+    >>> counts = token_prf(pred, gold, text)  # 3 shared: tax, would, rise
+    >>> counts
+    TokenCounts(pred_in_gold=3, pred_total=6, gold_covered=3, gold_total=4)
+    >>> counts.precision, counts.recall, round(counts.f1, 4)
+    (0.5, 0.75, 0.6)
+    """
+    pred_tokens = [token_indices(span, text) for span in pred]
+    gold_tokens = [token_indices(span, text) for span in gold]
+    in_gold = set().union(*gold_tokens)
+    in_pred = set().union(*pred_tokens)
+    return TokenCounts(
+        pred_in_gold=sum(len(in_gold.intersection(tokens)) for tokens in pred_tokens),
+        pred_total=sum(len(tokens) for tokens in pred_tokens),
+        gold_covered=sum(len(in_pred.intersection(tokens)) for tokens in gold_tokens),
+        gold_total=sum(len(tokens) for tokens in gold_tokens),
+    )
+
+
+# --- one document ---------------------------------------------------------------------------
+
+
+def _same_name(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip().casefold() == b.strip().casefold())
+
+
+def _attribution(
+    counts: Counts,
+    pred_span: Span | None,
+    pred_name: str | None,
+    gold_span: Span | None,
+    gold_name: str | None,
+    text: str,
+) -> None:
+    """Count who a matched record is attributed to: tp if right, fn if wrong or missing."""
+    if gold_span is None and not gold_name:
+        return
+    right = (
+        pred_span is not None
+        and gold_span is not None
+        and spans_overlap(pred_span, gold_span, text)
+    ) or any(
+        _same_name(p, g)
+        for p in (pred_span.text if pred_span else None, pred_name)
+        for g in (gold_span.text if gold_span else None, gold_name)
+    )
+    if right:
+        counts.tp += 1
+    else:
+        counts.fn += 1
+
+
+def _label(counts: Counts, right: bool) -> None:
+    if right:
+        counts.tp += 1
+    else:
+        counts.fp += 1
+        counts.fn += 1
+
+
+def _span_counts(matched: int, pred: int, gold: int) -> Counts:
+    return Counts(tp=matched, fp=pred - matched, fn=gold - matched)
+
+
+def _label_pairs(
+    pred_labels: Sequence[str | None],
+    gold_labels: Sequence[str | None],
+    pairs: Iterable[tuple[int, int]],
+) -> list[tuple[str, str]]:
+    """Confusion pairs; a gold label of ``None`` leaves its gold record out."""
+    pairs = list(pairs)
+    matched_pred = {p for p, _ in pairs}
+    matched_gold = {g for _, g in pairs}
+    out: list[tuple[str, str]] = []
+    for p, g in pairs:
+        gold_label, pred_label = gold_labels[g], pred_labels[p]
+        if gold_label is not None:
+            out.append((gold_label, pred_label if pred_label is not None else MISSED))
+    out.extend(
+        (label, MISSED)
+        for g, label in enumerate(gold_labels)
+        if g not in matched_gold and label is not None
+    )
+    out.extend(
+        (SPURIOUS, label)
+        for p, label in enumerate(pred_labels)
+        if p not in matched_pred and label is not None
+    )
+    return out
+
+
+def _score_quotes(
+    pred: Sequence[Quote], gold: Sequence[Quote], text: str, criterion: SpanCriterion, doc_id: str
+) -> DocumentScore:
+    pairs = match([q.content for q in pred], [q.content for q in gold], text, criterion)
+    counts = {name: Counts() for name in ("content", "speaker", "cue", "kind")}
+    counts["content"] = _span_counts(len(pairs), len(pred), len(gold))
+    for p, g in pairs:
+        guess, truth = pred[p], gold[g]
+        _attribution(
+            counts["speaker"],
+            guess.speaker,
+            guess.speaker_name,
+            truth.speaker,
+            truth.speaker_name,
+            text,
+        )
+        _attribution(counts["cue"], guess.cue, None, truth.cue, None, text)
+        _label(counts["kind"], guess.kind == truth.kind)
+    return DocumentScore(
+        id=doc_id,
+        task="quotes",
+        counts=counts,
+        tokens=token_prf([q.content for q in pred], [q.content for q in gold], text),
+        pairs={"kind": _label_pairs([q.kind for q in pred], [q.kind for q in gold], pairs)},
+    )
+
+
+def _arguments(event: Event, role: str) -> list[Span]:
+    """Gold spans of an argument role: the role field plus ``arguments[role]`` of gold events."""
+    spans: list[Span] = []
+    own = getattr(event, role)
+    if isinstance(own, Span):
+        spans.append(own)
+    if isinstance(event, GoldEvent):
+        for name, found in event.arguments.items():
+            if name.casefold() == role:
+                spans.extend(span for span in found if span not in spans)
+    return spans
+
+
+def _type(event: Event) -> str | None:
+    return None if event.type is None else str(event.type)
+
+
+def _score_events(
+    pred: Sequence[Event], gold: Sequence[Event], text: str, criterion: SpanCriterion, doc_id: str
+) -> DocumentScore:
+    pairs = match([e.trigger for e in pred], [e.trigger for e in gold], text, criterion)
+    counts: dict[str, Counts] = {"trigger": _span_counts(len(pairs), len(pred), len(gold))}
+    typed_gold = sum(1 for e in gold if e.type is not None)
+    right_type = sum(
+        1 for p, g in pairs if gold[g].type is not None and pred[p].type == gold[g].type
+    )
+    untyped_matched = sum(1 for _, g in pairs if gold[g].type is None)
+    # Predictions matched to an untyped gold event are left out of the type field, like it.
+    counts["type"] = _span_counts(right_type, len(pred) - untyped_matched, typed_gold)
+    for role in ARGUMENT_ROLES:
+        role_counts = counts[f"arg:{role}"] = Counts()
+        for p, g in pairs:
+            guess: Span | None = getattr(pred[p], role)
+            truths = _arguments(gold[g], role)
+            if guess is None:
+                role_counts.fn += bool(truths)
+            elif not truths:
+                role_counts.fp += 1
+            else:
+                _label(role_counts, any(spans_overlap(guess, truth, text) for truth in truths))
+    return DocumentScore(
+        id=doc_id,
+        task="events",
+        counts=counts,
+        pairs={"type": _label_pairs([_type(e) for e in pred], [_type(e) for e in gold], pairs)},
+    )
+
+
+def _target_match(pred: str, gold: str) -> bool:
+    """Whether the word tokens shared by two targets cover half the shorter one."""
+    a = set(_WORD.findall(pred.casefold()))
+    b = set(_WORD.findall(gold.casefold()))
+    if not a or not b:
+        return False
+    return len(a & b) >= TARGET_OVERLAP * min(len(a), len(b))
+
+
+def _score_stances(
+    pred: Sequence[Stance], gold: Sequence[Stance], text: str, criterion: SpanCriterion, doc_id: str
+) -> DocumentScore:
+    pairs = match([s.evidence for s in pred], [s.evidence for s in gold], text, criterion)
+    counts = {name: Counts() for name in ("evidence", "holder", "target", "polarity")}
+    counts["evidence"] = _span_counts(len(pairs), len(pred), len(gold))
+    for p, g in pairs:
+        guess, truth = pred[p], gold[g]
+        _attribution(
+            counts["holder"],
+            guess.holder,
+            guess.holder_name,
+            truth.holder,
+            truth.holder_name,
+            text,
+        )
+        _label(counts["target"], _target_match(guess.target, truth.target))
+        _label(counts["polarity"], guess.polarity == truth.polarity)
+    return DocumentScore(
+        id=doc_id,
+        task="stances",
+        counts=counts,
+        pairs={
+            "polarity": _label_pairs([s.polarity for s in pred], [s.polarity for s in gold], pairs)
+        },
+    )
+
+
+def score_document(
+    task: Task,
+    pred: Sequence[Quote] | Sequence[Event] | Sequence[Stance],
+    gold: Sequence[Quote] | Sequence[Event] | Sequence[Stance],
+    text: str,
+    criterion: SpanCriterion,
+    *,
+    doc_id: str = "",
+) -> DocumentScore:
+    """Per-field counts of one task in one document (records of the task's type).
+
+    Gold events may be :class:`GoldEvent` (type possibly ``None``, extra ``arguments``) and gold
+    stances :class:`GoldStance` (holder possibly ``None``). ``doc_id`` names the document for
+    :func:`paired_bootstrap`.
+
+    >>> text = "Ann said: 'We will win.' Bob said they would not."
+    >>> ann = Span(text="Ann", start=0, end=3)
+    >>> gold = [Quote(content=Span(text="'We will win.'", start=10, end=24), speaker=ann),
+    ...         Quote(content=Span(text="they would not", start=34, end=48), kind="indirect")]
+    >>> pred = [Quote(content=Span(text="We will win.", start=11, end=23), speaker_name="ann")]
+    >>> score = score_document("quotes", pred, gold, text, "iou", doc_id="d1")
+    >>> score.counts["content"], score.counts["speaker"], score.counts["kind"]
+    (Counts(tp=1, fp=0, fn=1), Counts(tp=1, fp=0, fn=0), Counts(tp=1, fp=0, fn=0))
+    >>> score.pairs["kind"]
+    [('direct', 'direct'), ('indirect', 'MISSED')]
+    """
+    scorers: dict[str, Callable[..., DocumentScore]] = {
+        "quotes": _score_quotes,
+        "events": _score_events,
+        "stances": _score_stances,
+    }
+    if task not in scorers:
+        raise ValueError(f"unknown task {task!r}")
+    return scorers[task](pred, gold, text, criterion, doc_id)
+
+
+def score_result(
+    gold: GoldDocument,
+    result: DocumentResult,
+    criterion: SpanCriterion,
+    *,
+    tasks: Iterable[Task] | None = None,
+) -> list[DocumentScore]:
+    """Scores of one prediction against its gold document, for each task the gold annotates.
+
+    ``tasks`` narrows the tasks further; a task the gold does not list is never scored.
+    """
+    wanted = gold.tasks if tasks is None else [t for t in tasks if t in gold.tasks]
+    scores: list[DocumentScore] = []
+    for task in dict.fromkeys(wanted):
+        if task == "quotes":
+            scores.append(
+                score_document(
+                    "quotes", result.quotes, gold.quotes, gold.text, criterion, doc_id=gold.id
+                )
+            )
+        elif task == "events":
+            scores.append(
+                score_document(
+                    "events", result.events, gold.events, gold.text, criterion, doc_id=gold.id
+                )
+            )
+        else:
+            scores.append(
+                score_document(
+                    "stances", result.stances, gold.stances, gold.text, criterion, doc_id=gold.id
+                )
+            )
+    return scores
+
+
+# --- corpus -------------------------------------------------------------------------------
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    task, dot, name = key.partition(".")
+    if not dot or task not in FIELDS:
+        raise ValueError(f"field keys look like 'quotes.content', not {key!r}")
+    return task, name
+
+
+def _of_task(scores: Iterable[DocumentScore], task: str) -> list[DocumentScore]:
+    return [score for score in scores if score.task == task]
+
+
+def aggregate(scores: Sequence[DocumentScore]) -> dict[str, FieldResult]:
+    """Corpus results per ``task.field``: micro P/R/F1 from summed counts, and macro F1.
+
+    >>> text = "a b c d"
+    >>> s = lambda i: Span(text=text[i], start=i, end=i + 1)
+    >>> doc1 = score_document("stances", [], [], text, "exact", doc_id="1")  # nothing: no macro
+    >>> doc2 = score_document("events", [Event(type="AID", trigger=s(0))],
+    ...                       [Event(type="AID", trigger=s(0)), Event(type="AID", trigger=s(2))],
+    ...                       text, "exact", doc_id="2")
+    >>> result = aggregate([doc1, doc2])
+    >>> result["events.trigger"].f1, result["events.trigger"].documents
+    (0.6666666666666666, 1)
+    >>> result["stances.evidence"].f1, result["stances.evidence"].scored_documents
+    (0.0, 0)
+    """
+    results: dict[str, FieldResult] = {}
+    for task in FIELDS:
+        documents = _of_task(scores, task)
+        if not documents:
+            continue
+        names = list(dict.fromkeys(name for doc in documents for name in doc.counts))
+        for name in names:
+            per_document = [doc.counts.get(name, Counts()) for doc in documents]
+            total = sum(per_document, Counts())
+            scored = [counts.f1 for counts in per_document if counts.total]
+            results[f"{task}.{name}"] = FieldResult(
+                precision=total.precision,
+                recall=total.recall,
+                f1=total.f1,
+                macro_f1=float(np.mean(scored)) if scored else 0.0,
+                tp=total.tp,
+                fp=total.fp,
+                fn=total.fn,
+                documents=len(documents),
+                scored_documents=len(scored),
+            )
+        token_counts = [doc.tokens for doc in documents if doc.tokens is not None]
+        if token_counts:
+            tokens = sum(token_counts, TokenCounts())
+            scored = [counts.f1 for counts in token_counts if counts.total]
+            results[f"{task}.content_token"] = FieldResult(
+                precision=tokens.precision,
+                recall=tokens.recall,
+                f1=tokens.f1,
+                macro_f1=float(np.mean(scored)) if scored else 0.0,
+                tp=tokens.pred_in_gold,
+                fp=tokens.pred_total - tokens.pred_in_gold,
+                fn=tokens.gold_total - tokens.gold_covered,
+                documents=len(documents),
+                scored_documents=len(scored),
+                tokens=tokens,
+            )
+    return results
+
+
+def _count_matrix(documents: Sequence[DocumentScore], name: str) -> FloatArray:
+    """One row per document: tp, fp, fn (or the four token counts for ``content_token``)."""
+    if name == "content_token":
+        rows = [
+            (t.pred_in_gold, t.pred_total, t.gold_covered, t.gold_total)
+            for t in (doc.tokens or TokenCounts() for doc in documents)
+        ]
+        return np.array(rows, dtype=float).reshape(len(documents), 4)
+    rows3 = [(c.tp, c.fp, c.fn) for c in (doc.counts.get(name, Counts()) for doc in documents)]
+    return np.array(rows3, dtype=float).reshape(len(documents), 3)
+
+
+def _safe_ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
+    out = np.zeros_like(numerator, dtype=float)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def _f1_of_sums(sums: FloatArray) -> FloatArray:
+    """Micro F1 of summed count rows (the last axis holds the counts)."""
+    if sums.shape[-1] == 4:
+        precision = _safe_ratio(sums[..., 0], sums[..., 1])
+        recall = _safe_ratio(sums[..., 2], sums[..., 3])
+        return _safe_ratio(2 * precision * recall, precision + recall)
+    tp, fp, fn = sums[..., 0], sums[..., 1], sums[..., 2]
+    return _safe_ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def _interval(values: FloatArray, confidence: float) -> tuple[float, float]:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _resamples(documents: int, samples: int, seed: int) -> npt.NDArray[np.intp]:
+    if samples < 1:
+        raise ValueError(f"samples must be at least 1, not {samples}")
+    return np.random.default_rng(seed).integers(0, documents, size=(samples, documents))
+
+
+def bootstrap(
+    scores: Sequence[DocumentScore],
+    key: str,
+    *,
+    samples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile confidence interval of a field's micro F1, resampling documents.
+
+    Each resample draws as many documents as there are, with replacement, and sums their
+    counts; the same ``seed`` gives the same interval. No documents gives ``(0.0, 0.0)``.
+
+    >>> text = "a b c d"
+    >>> s = lambda i: Span(text=text[i], start=i, end=i + 1)
+    >>> docs = [score_document("events", [Event(type="AID", trigger=s(i))],
+    ...                        [Event(type="AID", trigger=s(i % 4))], text, "exact",
+    ...                        doc_id=str(i)) for i in range(0, 7, 2)]  # right, wrong, ...
+    >>> bootstrap(docs, "events.trigger", seed=1) == bootstrap(docs, "events.trigger", seed=1)
+    True
+    """
+    task, name = _split_key(key)
+    documents = _of_task(scores, task)
+    if not documents:
+        return 0.0, 0.0
+    counts = _count_matrix(documents, name)
+    sums = counts[_resamples(len(documents), samples, seed)].sum(axis=1)
+    return _interval(_f1_of_sums(sums), confidence)
+
+
+def paired_bootstrap(
+    a_scores: Sequence[DocumentScore],
+    b_scores: Sequence[DocumentScore],
+    key: str,
+    *,
+    samples: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float, float, float]:
+    """How much run B beats run A on a field: ``(delta, low, high, p_worse)``.
+
+    ``delta`` is micro F1 of B minus that of A on all documents; ``low``/``high`` the
+    percentile interval of the delta over resamples that draw the same documents for both
+    runs (paired by document id); ``p_worse`` the fraction of resamples where B scores below
+    A. Both runs must score the same documents, each id once.
+    """
+    task, name = _split_key(key)
+    a_documents = {score.id: score for score in _of_task(a_scores, task)}
+    b_documents = {score.id: score for score in _of_task(b_scores, task)}
+    for label, scores, by_id in (("A", a_scores, a_documents), ("B", b_scores, b_documents)):
+        if len(_of_task(scores, task)) != len(by_id):
+            raise ValueError(f"run {label} scores a document more than once for {task}")
+    if a_documents.keys() != b_documents.keys():
+        only_a = len(a_documents.keys() - b_documents.keys())
+        only_b = len(b_documents.keys() - a_documents.keys())
+        raise ValueError(
+            f"the runs score different documents for {task}: {only_a} only in A, {only_b} only in B"
+        )
+    if not a_documents:
+        return 0.0, 0.0, 0.0, 0.0
+    ids = sorted(a_documents)
+    a_counts = _count_matrix([a_documents[i] for i in ids], name)
+    b_counts = _count_matrix([b_documents[i] for i in ids], name)
+    delta = float(_f1_of_sums(b_counts.sum(axis=0)) - _f1_of_sums(a_counts.sum(axis=0)))
+    draws = _resamples(len(ids), samples, seed)
+    deltas = _f1_of_sums(b_counts[draws].sum(axis=1)) - _f1_of_sums(a_counts[draws].sum(axis=1))
+    low, high = _interval(deltas, confidence)
+    return delta, low, high, float(np.mean(deltas < 0))
+
+
+def confusion(scores: Sequence[DocumentScore], field: str) -> dict[str, dict[str, int]]:
+    """Gold label -> predicted label -> count, for ``quotes.kind``, ``events.type`` or
+    ``stances.polarity``; unmatched records appear as :data:`MISSED` / :data:`SPURIOUS`.
+
+    >>> text = "a b c d"
+    >>> s = lambda i: Span(text=text[i], start=i, end=i + 1)
+    >>> doc = score_document("events", [Event(type="AID", trigger=s(0)),
+    ...                                 Event(type="AID", trigger=s(4))],
+    ...                      [Event(type="AID", trigger=s(0)), Event(type="AGREE", trigger=s(2))],
+    ...                      text, "exact")
+    >>> confusion([doc], "events.type")
+    {'AID': {'AID': 1}, 'AGREE': {'MISSED': 1}, 'SPURIOUS': {'AID': 1}}
+    """
+    task, name = _split_key(field)
+    matrix: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for score in _of_task(scores, task):
+        for gold_label, pred_label in score.pairs.get(name, []):
+            matrix[gold_label][pred_label] += 1
+    return {gold_label: dict(row) for gold_label, row in matrix.items()}

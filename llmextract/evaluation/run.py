@@ -1,0 +1,158 @@
+"""``llmextract eval``: settings from a config file or a gold path, predictions, a run record."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast, get_args
+
+from llmextract.errors import ConfigError, InputError
+from llmextract.evaluation.gold import load_gold
+from llmextract.evaluation.matching import SpanCriterion
+from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
+from llmextract.evaluation.report import gold_digest, score_run, slug
+from llmextract.extract import parse_tasks
+from llmextract.schemas import DocumentResult
+from llmextract.settings import Settings
+
+__all__ = ["EvalConfig", "default_run_path", "load_eval_config", "run_eval"]
+
+
+@dataclass
+class EvalConfig:
+    """What makes a run: gold file, tasks, system, prompt, endpoint, criterion."""
+
+    gold: Path
+    tasks: list[str] = field(default_factory=lambda: ["all"])
+    system: System = "llmextract"
+    criterion: SpanCriterion = "iou"
+    prompt: str | None = None
+    profile: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    limit: int | None = None
+    concurrency: int = 4
+    samples: int = 1000
+    name: str | None = None
+
+
+def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
+    """A config file (TOML) or a gold JSONL file, with explicit values on top."""
+    path = Path(path)
+    values: dict[str, Any] = {}
+    if path.suffix == ".toml":
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"{path}: {error}") from None
+        known = {f.name for f in fields(EvalConfig)}
+        if unknown := set(values) - known:
+            raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
+        if "gold" not in values:
+            raise ConfigError(f'{path}: says no gold file: add gold = "path/to/gold.jsonl"')
+        gold = Path(values["gold"])
+        values["gold"] = gold if gold.is_absolute() else path.parent / gold
+        values.setdefault("name", path.stem)
+    else:
+        values = {"gold": path, "name": path.stem}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    config = EvalConfig(**values)
+    if config.system not in SYSTEMS:
+        raise ConfigError(f"unknown system {config.system!r}: use one of {', '.join(SYSTEMS)}")
+    if config.criterion not in get_args(SpanCriterion):
+        raise ConfigError(f"unknown criterion {config.criterion!r}: use exact, iou or token")
+    return config
+
+
+def _read_predictions(path: Path) -> dict[str, Prediction]:
+    predictions: dict[str, Prediction] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            result = DocumentResult.model_validate(data.get("result", data))
+        except ValueError as error:
+            raise InputError(f"{path}:{number}: not a prediction: {str(error)[:200]}") from None
+        predictions[result.id] = Prediction(result.id, result, seconds=result.seconds)
+    return predictions
+
+
+def run_eval(
+    config: EvalConfig,
+    *,
+    settings: Settings,
+    predictions_file: Path | None = None,
+    on_done: Callable[[Prediction], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or read) predictions for the gold documents and return the run record."""
+    golds = load_gold(config.gold, limit=config.limit)
+    if not golds:
+        raise InputError(f"{config.gold}: holds no gold documents")
+    tasks = parse_tasks(config.tasks)
+    started = time.perf_counter()
+    if predictions_file is not None:
+        found = _read_predictions(predictions_file)
+        predictions = [
+            found.get(g.id) or Prediction(g.id, None, error="no prediction for this document")
+            for g in golds
+        ]
+        system = f"predictions from {predictions_file}"
+    else:
+        predictions = asyncio.run(
+            predict(
+                golds,
+                system=config.system,
+                tasks=tasks,
+                settings=settings,
+                prompts=config.prompt,
+                concurrency=config.concurrency,
+                on_done=on_done,
+            )
+        )
+        system = config.system
+    wall = time.perf_counter() - started
+    scored = score_run(
+        golds, predictions, tasks=tasks, criterion=config.criterion, samples=config.samples
+    )
+    name = config.name or Path(config.gold).stem
+    return {
+        "kind": "llmextract-eval-run",
+        "name": f"{slug(name)}-{slug(system)}",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "system": system,
+        "gold": str(config.gold),
+        "gold_sha256": gold_digest(config.gold),
+        "documents_scored": len(golds),
+        "tasks": list(tasks),
+        "criterion": config.criterion,
+        "model": "none" if config.system == "rules" else settings.endpoint.model,
+        "endpoint": "none" if config.system == "rules" else settings.endpoint.display_url,
+        "settings": {
+            "prompt": config.prompt,
+            "limit": config.limit,
+            "concurrency": config.concurrency,
+            "max_reasks": settings.max_reasks,
+            "temperature": settings.temperature,
+            "mode": settings.endpoint.instructor_mode,
+            "prompt_style": settings.endpoint.prompt_style,
+            "bootstrap_samples": config.samples,
+        },
+        "wall_seconds": round(wall, 3),
+        **scored,
+    }
+
+
+def default_run_path(run: dict[str, Any], folder: Path = Path("runs")) -> Path:
+    stamp = cast(str, run["created"]).replace(":", "").replace("-", "")[:15]
+    return folder / f"{stamp}-{run['name']}.json"
