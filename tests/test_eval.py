@@ -1,0 +1,157 @@
+"""llmextract eval / compare end to end, on our hand-written gold set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llmextract import InputError
+from llmextract.evaluation.gold import GoldDocument, load_gold
+from llmextract.testing import ScriptedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "evals" / "gold" / "handwritten.jsonl"
+CONFIG = ROOT / "evals" / "configs" / "handwritten.toml"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))}
+    env["LLMEXTRACT_CONFIG"] = os.devnull + ".absent"
+    return subprocess.run(
+        [sys.executable, "-m", "llmextract", *args],
+        capture_output=True, text=True, env=env, timeout=300, check=False, cwd=cwd,
+    )  # fmt: skip
+
+
+def predictions_from_gold(path: Path, keep: float = 1.0) -> None:
+    """Write the gold records themselves as predictions (the first ``keep`` share of each)."""
+    lines = []
+    for gold in load_gold(GOLD):
+        result = {
+            "id": gold.id, "sha256": "x", "chars": len(gold.text), "model": "gold",
+            "endpoint": "none", "prompts": {},
+            "quotes": [q.model_dump() for q in gold.quotes][: round(len(gold.quotes) * keep)],
+            "events": [
+                e.model_dump(exclude={"source_type", "arguments"}) for e in gold.events if e.type
+            ][: round(len(gold.events) * keep)],
+            "stances": [
+                s.model_dump(exclude={"label"}) for s in gold.stances if s.holder
+            ][: round(len(gold.stances) * keep)],
+        }  # fmt: skip
+        lines.append(json.dumps(result))
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_gold_set_loads_and_covers_every_task() -> None:
+    documents = load_gold(GOLD)
+    assert len(documents) == 3
+    for task in ("quotes", "events", "stances"):
+        assert all(getattr(d, task) for d in documents)
+
+
+def test_gold_scored_against_itself_is_perfect(tmp_path: Path) -> None:
+    predictions_from_gold(tmp_path / "pred.jsonl")
+    done = run(
+        "eval",
+        str(CONFIG),
+        "--pred",
+        str(tmp_path / "pred.jsonl"),
+        "-o",
+        str(tmp_path / "run.json"),
+    )
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["documents_scored"] == 3 and record["errors"] == 0
+    for key in ("quotes.content", "quotes.content_token", "quotes.speaker", "events.trigger",
+                "events.type", "stances.evidence", "stances.polarity"):  # fmt: skip
+        assert record["metrics"][key]["f1"] == 1.0, key
+        assert record["metrics"][key]["f1_ci"] == [1.0, 1.0], key
+    assert "quotes.content" in done.stdout
+
+
+def test_rules_baseline_runs_without_a_model_and_records_everything(tmp_path: Path) -> None:
+    out, md = tmp_path / "rules.json", tmp_path / "rules.md"
+    done = run("eval", str(CONFIG), "--system", "rules", "-o", str(out), "--markdown", str(md))
+    assert done.returncode == 0, done.stderr
+    record = json.loads(out.read_text())
+    assert record["system"] == "rules" and record["usage"]["requests"] == 0
+    assert len(record["documents"]) == 3
+    for metric in record["metrics"].values():
+        low, high = metric["f1_ci"]
+        assert 0.0 <= low <= high <= 1.0
+    assert "| quotes.content |" in md.read_text()
+
+
+def test_llmextract_and_naive_systems_against_the_scripted_server(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    for system in ("llmextract", "naive"):
+        out = tmp_path / f"{system}.json"
+        done = run(
+            "eval", str(GOLD), "--system", system, "--task", "quotes", "--base-url",
+            scripted_server.url, "--model", "scripted", "-o", str(out),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        record = json.loads(out.read_text())
+        assert record["tasks"] == ["quotes"]
+        assert record["metrics"]["quotes.content"]["tp"] >= 3, system
+    assert len(scripted_server.requests) == 6  # one request per document and system
+
+
+def test_compare_flags_a_significant_regression(tmp_path: Path) -> None:
+    predictions_from_gold(tmp_path / "good.jsonl")
+    predictions_from_gold(tmp_path / "bad.jsonl", keep=0.0)
+    for name in ("good", "bad"):
+        pred, out = tmp_path / f"{name}.jsonl", tmp_path / f"{name}-run.json"
+        done = run("eval", str(CONFIG), "--pred", str(pred), "-o", str(out))
+        assert done.returncode == 0, done.stderr
+    good, bad = str(tmp_path / "good-run.json"), str(tmp_path / "bad-run.json")
+    worse = run("compare", good, bad, "--fail-if-worse", "quotes.content")
+    assert worse.returncode == 1
+    assert "| quotes.content | 1.000 | 0.000 | -1.000 |" in worse.stdout
+    assert "significantly worse" in worse.stderr
+    better = run("compare", bad, good, "--fail-if-worse", "quotes.content")
+    assert better.returncode == 0, better.stderr
+    assert "better" in better.stdout
+    unknown = run("compare", good, bad, "--fail-if-worse", "quotes.nonsense")
+    assert unknown.returncode == 2
+
+
+def test_compare_refuses_runs_on_different_documents(tmp_path: Path) -> None:
+    predictions_from_gold(tmp_path / "p.jsonl")
+    for name, extra in (("all", []), ("one", ["--limit", "1"])):
+        out = tmp_path / f"{name}.json"
+        done = run("eval", str(CONFIG), "--pred", str(tmp_path / "p.jsonl"), "-o", str(out), *extra)
+        assert done.returncode == 0, done.stderr
+    done = run("compare", str(tmp_path / "all.json"), str(tmp_path / "one.json"))
+    assert done.returncode == 1 and "different documents" in done.stderr
+
+
+def test_malformed_gold_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    good = GOLD.read_text(encoding="utf-8").splitlines()[0]
+    broken = json.loads(good)
+    broken["quotes"][0]["content"]["start"] += 1
+    path = tmp_path / "gold.jsonl"
+    path.write_text(good + "\n" + json.dumps(broken) + "\n")
+    with pytest.raises(InputError, match=r"gold\.jsonl:2: .*quotes\[0\]\.content"):
+        load_gold(path)
+    path.write_text(good + "\n" + good + "\n")
+    with pytest.raises(InputError, match=r"gold\.jsonl:2: duplicate document id"):
+        load_gold(path)
+    path.write_text("{not json\n")
+    done = run("eval", str(path))
+    assert done.returncode == 1 and "gold.jsonl:1" in done.stderr
+
+
+def test_a_task_the_gold_does_not_annotate_is_not_scored() -> None:
+    document = GoldDocument(id="d", text="Ann said hi.", tasks=["quotes"])
+    from llmextract.evaluation.metrics import score_result
+    from llmextract.schemas import DocumentResult
+
+    empty = DocumentResult(id="d", sha256="", chars=12, model="", endpoint="", prompts={})
+    assert [s.task for s in score_result(document, empty, "iou")] == ["quotes"]
