@@ -412,3 +412,56 @@ def _print_metrics(run: dict[str, Any]) -> None:
     typer.echo(
         f"{run['seconds_per_document']} s/document, {run['errors']} errors, usage {run['usage']}"
     )
+
+
+@app.command("sweep")
+def sweep_command(
+    config_or_gold: Annotated[Path, typer.Argument(help="An eval config (.toml) or gold JSONL.")],
+    prompt: Annotated[
+        list[str], typer.Option(help="A prompt version to try (v1, v2, ...); repeat for each.")
+    ],
+    metric: Annotated[
+        str, typer.Option(help="The metric that picks the best, e.g. quotes.content_token.")
+    ],
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N documents.")] = None,
+    profile: ProfileOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key: ApiKeyOpt = None,
+) -> None:
+    """Run eval once per prompt version on the same documents and report the best on METRIC."""
+    from llmextract.evaluation.run import default_run_path, load_eval_config, run_eval
+
+    results = []
+    try:
+        for version in prompt:
+            config = load_eval_config(
+                config_or_gold, prompt=version, limit=limit, profile=profile,
+                base_url=base_url, model=model,
+            )  # fmt: skip
+            config.name = f"{config.name}-{version}"
+            settings = Settings.from_env(
+                profile=config.profile, base_url=config.base_url, model=config.model,
+                api_key=api_key,
+            )  # fmt: skip
+            with _progress(f"Prompt {version}") as advance:
+                run = run_eval(config, settings=settings, on_done=advance)
+            path = default_run_path(run)
+            _write(json.dumps(run, indent=1, ensure_ascii=False) + "\n", path)
+            if metric not in run["metrics"]:
+                raise InputError(
+                    f"no metric {metric!r} in the run; have: {', '.join(run['metrics'])}"
+                )
+            results.append((run["metrics"][metric], version, run["prompts"], path))
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    for scores, version, prompts, path in results:
+        low, high = scores["f1_ci"]
+        ids = ", ".join(prompts.values()) or "-"
+        typer.echo(
+            f"{version:6} {metric} F1 {scores['f1']:.3f} ({low:.3f}-{high:.3f})  {ids}  {path}"
+        )
+    best = max(results, key=lambda item: item[0]["f1"])
+    typer.echo(
+        f"best: {best[1]} ({metric} F1 {best[0]['f1']:.3f}); compare runs with llmextract compare"
+    )

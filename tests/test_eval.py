@@ -155,3 +155,18 @@ def test_a_task_the_gold_does_not_annotate_is_not_scored() -> None:
 
     empty = DocumentResult(id="d", sha256="", chars=12, model="", endpoint="", prompts={})
     assert [s.task for s in score_result(document, empty, "iou")] == ["quotes"]
+
+
+def test_sweep_runs_each_prompt_version_and_names_the_best(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    done = run(
+        "sweep", str(CONFIG), "--prompt", "v1", "--prompt", "v2", "--metric", "quotes.content",
+        "--base-url", scripted_server.url, "--model", "scripted", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("v1 ") and "quotes.v1@" in lines[0]
+    assert lines[1].startswith("v2 ") and "quotes.v2@" in lines[1]
+    assert lines[-1].startswith("best: v")
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 2
