@@ -23,7 +23,8 @@ from llmextract.article import read_article
 from llmextract.client import probe_modes
 from llmextract.embedded import shared_server
 from llmextract.errors import InputError, LLMExtractError
-from llmextract.extract import extract
+from llmextract.examples import load_examples
+from llmextract.extract import extract, parse_tasks
 from llmextract.prompts import list_prompts, load_prompt
 from llmextract.schemas import TASKS
 from llmextract.settings import Settings, load_profiles
@@ -72,6 +73,16 @@ ModeOpt = Annotated[
 ]
 
 
+ExamplesOpt = Annotated[
+    Path | None,
+    typer.Option(help="Gold JSONL (a train split) to draw few-shot examples from; copy prompts."),
+]
+ShotsOpt = Annotated[
+    int | None, typer.Option(min=0, help="Few-shot examples per task (default 0).")
+]
+SeedOpt = Annotated[int | None, typer.Option(help="Seed for drawing the examples (default 0).")]
+
+
 def _fail(error: LLMExtractError) -> typer.Exit:
     _err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(code=1)
@@ -114,6 +125,9 @@ def extract_command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="json (indented) or jsonl (one line).")
     ] = OutputFormat.json,
+    examples: ExamplesOpt = None,
+    shots: ShotsOpt = None,
+    seed: SeedOpt = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the article.")] = "utf-8",
     article_id: Annotated[
         str | None, typer.Option("--id", help="Id to record (default: the file name).")
@@ -147,13 +161,14 @@ def extract_command(
         )
         source = read_article(article, encoding=encoding, article_id=article_id)
         prompts = _prompt_choice(prompt)
+        shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)
         status = (
             _err.status(f"Extracting from {source.id} with {settings.endpoint.model}…")
             if _err.is_terminal
             else nullcontext()
         )
         with status:
-            result = extract(source, tasks=task, prompts=prompts, settings=settings)
+            result = extract(source, tasks=task, prompts=prompts, settings=settings, examples=shown)
     except LLMExtractError as error:
         raise _fail(error) from None
     indent = 2 if output_format is OutputFormat.json else None
@@ -271,6 +286,9 @@ def eval_command(
         int | None, typer.Option(min=1, help="Documents in flight at once (default 4).")
     ] = None,
     prompt: Annotated[str | None, typer.Option(help="Prompt version, e.g. v1 or v2.")] = None,
+    examples: ExamplesOpt = None,
+    shots: ShotsOpt = None,
+    seed: SeedOpt = None,
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
@@ -294,7 +312,7 @@ def eval_command(
         config = load_eval_config(
             config_or_gold, tasks=task, system=system, criterion=criterion, limit=limit,
             concurrency=concurrency, prompt=prompt, profile=profile, base_url=base_url,
-            model=model,
+            model=model, examples=examples, shots=shots, seed=seed,
         )  # fmt: skip
         settings = Settings.from_env(
             profile=config.profile, base_url=config.base_url, model=config.model,
@@ -424,6 +442,9 @@ def sweep_command(
         str, typer.Option(help="The metric that picks the best, e.g. quotes.content_token.")
     ],
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N documents.")] = None,
+    examples: ExamplesOpt = None,
+    shots: ShotsOpt = None,
+    seed: SeedOpt = None,
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
@@ -437,7 +458,7 @@ def sweep_command(
         for version in prompt:
             config = load_eval_config(
                 config_or_gold, prompt=version, limit=limit, profile=profile,
-                base_url=base_url, model=model,
+                base_url=base_url, model=model, examples=examples, shots=shots, seed=seed,
             )  # fmt: skip
             config.name = f"{config.name}-{version}"
             settings = Settings.from_env(

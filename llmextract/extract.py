@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -22,6 +22,7 @@ from llmextract.client import ModelClient, TruncatedAnswerError
 from llmextract.drafts import salvage
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, InputError
+from llmextract.examples import Example
 from llmextract.prompts import Prompt, PromptStyle, load_prompt
 from llmextract.schemas import (
     TASKS,
@@ -76,12 +77,14 @@ async def aextract(
     prompts: str | Mapping[str, str] | None = None,
     settings: Settings | None = None,
     client: ModelClient | None = None,
+    examples: Mapping[str, Sequence[Example]] | None = None,
 ) -> DocumentResult:
     """Extract grounded quotes, events and stances from one article.
 
     ``article`` is an :class:`Article` or its text. ``settings`` default to the environment
     (see :mod:`llmextract.settings`); with no endpoint configured the embedded model is used.
-    Pass ``client`` to reuse one connection for many articles.
+    Pass ``client`` to reuse one connection for many articles, and ``examples`` (task ->
+    few-shot examples, see :mod:`llmextract.examples`) to show the model worked examples.
     """
     started = time.perf_counter()
     if isinstance(article, str):
@@ -91,6 +94,8 @@ async def aextract(
     settings = settings or Settings.from_env()
     style = settings.endpoint.prompt_style
     chosen = [_prompt_for(task, prompts, style) for task in parse_tasks(tasks)]
+    if examples:
+        chosen = [p.with_examples(examples.get(p.task, ())) for p in chosen]
     usage = Usage()
     async with _client(settings, client) as model:
         answers = await asyncio.gather(

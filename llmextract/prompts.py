@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -33,6 +33,7 @@ from llmextract.candidates import (
 from llmextract.choices import base_choice_schema, choice_schema
 from llmextract.drafts import MAX_ITEMS, DraftList, draft_list_for
 from llmextract.errors import PromptError
+from llmextract.examples import Example
 from llmextract.schemas import TASKS, Task
 
 __all__ = ["Prompt", "PromptStyle", "Request", "list_prompts", "load_prompt", "prompt_dir"]
@@ -77,6 +78,19 @@ class Prompt:
     style: PromptStyle
     schema: type[DraftList]
     id: str
+    examples: tuple[Example, ...] = ()
+
+    def with_examples(self, examples: Sequence[Example]) -> Prompt:
+        """This prompt with few-shot examples; they become part of its id."""
+        if examples and self.style == "choose":
+            raise PromptError(
+                f"{self.name} is a choice prompt; few-shot examples go with copy prompts "
+                "(--prompt v1)"
+            )
+        chosen = tuple(examples)
+        return replace(
+            self, examples=chosen, id=_prompt_id(self.name, self.source, self.schema, chosen)
+        )
 
     def prepare(self, passage: str) -> Request | None:
         """The request for one article (or chunk of one); None if there is nothing to ask."""
@@ -103,6 +117,16 @@ class Prompt:
             except jinja2.TemplateError as error:
                 raise PromptError(f"prompt {self.name} failed to render: {error}") from None
             messages.append({"role": role, "content": text})
+        if self.examples:
+            # Each example is a user turn with its passage and the assistant's answer to it.
+            shots = []
+            for example in self.examples:
+                passage = {
+                    **messages[1],
+                    "content": _with_article(messages[1]["content"], article, example.text),
+                }
+                shots += [passage, {"role": "assistant", "content": json.dumps(example.answer)}]
+            messages = [messages[0], *shots, messages[1]]
         return messages
 
 
@@ -212,8 +236,18 @@ def _style_of(path: Path) -> PromptStyle:
         return "choose" if handle.read(len(_STYLE_MARK)) == _STYLE_MARK else "copy"
 
 
-def _prompt_id(name: str, source: str, schema: type[DraftList]) -> str:
+def _with_article(user_message: str, article: str, passage: str) -> str:
+    """The user message with the article replaced by an example passage."""
+    return user_message.replace(article, passage, 1)
+
+
+def _prompt_id(
+    name: str, source: str, schema: type[DraftList], examples: Sequence[Example] = ()
+) -> str:
     digest = hashlib.sha256()
     digest.update(source.encode())
     digest.update(json.dumps(schema.model_json_schema(), sort_keys=True).encode())
+    if examples:
+        shots = [{"text": e.text, "answer": e.answer} for e in examples]
+        digest.update(json.dumps(shots, sort_keys=True).encode())
     return f"{name}@{digest.hexdigest()[:12]}"

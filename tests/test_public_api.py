@@ -57,6 +57,10 @@ def test_pure_modules_do_not_import_the_client() -> None:
         "llmextract.chunking",
         "llmextract.candidates",
         "llmextract.choices",
+        "llmextract.examples",
+        "llmextract.evaluation.gold",
+        "llmextract.evaluation.matching",
+        "llmextract.evaluation.metrics",
     ):
         imported = _imports(pure)
         assert not {m for m in imported if m.split(".")[0] in {"openai", "instructor", "httpx2"}}

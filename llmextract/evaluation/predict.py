@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -14,6 +14,7 @@ from llmextract.embedded import shared_server
 from llmextract.errors import LLMExtractError
 from llmextract.evaluation.baselines import naive_extract, rule_extract
 from llmextract.evaluation.gold import GoldDocument
+from llmextract.examples import Example
 from llmextract.extract import aextract
 from llmextract.schemas import DocumentResult, Task
 from llmextract.settings import Settings
@@ -53,6 +54,7 @@ async def predict(
     prompts: str | dict[str, str] | None = None,
     concurrency: int = 4,
     on_done: Callable[[Prediction], None] | None = None,
+    examples: Mapping[str, Sequence[Example]] | None = None,
 ) -> list[Prediction]:
     """One prediction per document, in input order; failures become error predictions."""
     base_url = settings.endpoint.base_url
@@ -69,7 +71,7 @@ async def predict(
             started = time.perf_counter()
             try:
                 prediction = await _run(
-                    document, wanted, system, settings, prompts, client, base_url
+                    document, wanted, system, settings, prompts, client, base_url, examples
                 )
             except LLMExtractError as error:
                 prediction = Prediction(document.id, None, error=str(error))
@@ -93,6 +95,7 @@ async def _run(
     prompts: str | dict[str, str] | None,
     client: ModelClient | None,
     base_url: str | None,
+    examples: Mapping[str, Sequence[Example]] | None,
 ) -> Prediction:
     if system == "llmextract":
         result = await aextract(
@@ -101,6 +104,7 @@ async def _run(
             prompts=prompts,
             settings=settings,
             client=client,
+            examples=examples,
         )
         return Prediction(document.id, result)
     result = DocumentResult(

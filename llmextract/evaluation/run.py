@@ -17,6 +17,7 @@ from llmextract.evaluation.gold import load_gold
 from llmextract.evaluation.matching import SpanCriterion
 from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
 from llmextract.evaluation.report import gold_digest, score_run, slug
+from llmextract.examples import load_examples
 from llmextract.extract import parse_tasks
 from llmextract.schemas import DocumentResult
 from llmextract.settings import Settings
@@ -40,6 +41,9 @@ class EvalConfig:
     concurrency: int = 4
     samples: int = 1000
     name: str | None = None
+    examples: Path | None = None  # gold JSONL to draw few-shot examples from (a train split)
+    shots: int = 0
+    seed: int = 0
 
 
 def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
@@ -56,8 +60,10 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
             raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; allowed: {sorted(known)}")
         if "gold" not in values:
             raise ConfigError(f'{path}: says no gold file: add gold = "path/to/gold.jsonl"')
-        gold = Path(values["gold"])
-        values["gold"] = gold if gold.is_absolute() else path.parent / gold
+        for key in ("gold", "examples"):
+            if key in values:
+                given = Path(values[key])
+                values[key] = given if given.is_absolute() else path.parent / given
         values.setdefault("name", path.stem)
     else:
         values = {"gold": path, "name": path.stem}
@@ -100,6 +106,7 @@ def run_eval(
     if not golds:
         raise InputError(f"{config.gold}: holds no gold documents")
     tasks = parse_tasks(config.tasks)
+    examples = load_examples(config.examples, tasks, shots=config.shots, seed=config.seed)
     started = time.perf_counter()
     if predictions_file is not None:
         found = _read_predictions(predictions_file)
@@ -118,6 +125,7 @@ def run_eval(
                 prompts=config.prompt,
                 concurrency=config.concurrency,
                 on_done=on_done,
+                examples=examples,
             )
         )
         system = config.system
@@ -147,6 +155,9 @@ def run_eval(
             "mode": settings.endpoint.instructor_mode,
             "prompt_style": settings.endpoint.prompt_style,
             "bootstrap_samples": config.samples,
+            "examples": None if config.examples is None else str(config.examples),
+            "shots": config.shots,
+            "seed": config.seed,
         },
         "wall_seconds": round(wall, 3),
         **scored,
