@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from llmextract.errors import InputError
+from llmextract.jsonl import numbered_lines
 from llmextract.schemas import Event, EventType, Quote, Span, Stance, Task
 
 __all__ = ["GoldDocument", "GoldEvent", "GoldStance", "iter_gold", "load_gold", "write_gold"]
@@ -82,26 +83,19 @@ def _spans(record: BaseModel) -> Iterator[tuple[str, Span]]:
 def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
     """Gold documents of a JSONL file, in order; a bad line raises with ``file:line``."""
     seen: set[str] = set()
-    try:
-        handle = Path(path).open(encoding="utf-8")  # noqa: SIM115 - closed by the with below
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                document = GoldDocument.model_validate_json(line)
-            except ValidationError as error:
-                first = error.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InputError(
-                    f"{path}:{number}: {where + ': ' if where else ''}{first['msg']}"
-                ) from None
-            if document.id in seen:
-                raise InputError(f"{path}:{number}: duplicate document id {document.id!r}")
-            seen.add(document.id)
-            yield document
+    for number, line in numbered_lines(path):
+        try:
+            document = GoldDocument.model_validate_json(line)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(
+                f"{path}:{number}: {where + ': ' if where else ''}{first['msg']}"
+            ) from None
+        if document.id in seen:
+            raise InputError(f"{path}:{number}: duplicate document id {document.id!r}")
+        seen.add(document.id)
+        yield document
 
 
 def load_gold(path: str | Path, *, limit: int | None = None) -> list[GoldDocument]:

@@ -19,6 +19,7 @@ from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
 from llmextract.evaluation.report import gold_digest, score_run, slug
 from llmextract.examples import load_examples
 from llmextract.extract import parse_tasks
+from llmextract.jsonl import numbered_lines
 from llmextract.schemas import DocumentResult
 from llmextract.settings import Settings
 
@@ -78,13 +79,7 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
 
 def _read_predictions(path: Path) -> dict[str, Prediction]:
     predictions: dict[str, Prediction] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         try:
             data = json.loads(line)
             result = DocumentResult.model_validate(data.get("result", data))

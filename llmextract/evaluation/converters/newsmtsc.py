@@ -37,6 +37,7 @@ from typing import Any, Final
 
 from llmextract.errors import InputError
 from llmextract.evaluation.gold import GoldDocument, GoldStance
+from llmextract.jsonl import numbered_lines
 from llmextract.schemas import Polarity, Span
 
 __all__ = ["LABEL_NOTE", "convert"]
@@ -57,27 +58,20 @@ class _Sentence:
 def convert(src: Path) -> Iterator[GoldDocument]:
     """Gold documents of a NewsMTSC JSONL file, one per distinct sentence."""
     sentences: dict[str, _Sentence] = {}
-    try:
-        handle = Path(src).open(encoding="utf-8")  # noqa: SIM115 - closed by the with below
-    except OSError as error:
-        raise InputError(f"{src}: cannot be read ({error.strerror})") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                for sentence, row_id, stance in _targets(record):
-                    group = sentences.setdefault(sentence, _Sentence())
-                    group.row_ids.append(row_id)
-                    if stance not in group.stances:
-                        group.stances.append(stance)
-            except json.JSONDecodeError as error:
-                raise InputError(f"{src}:{number}: not JSON ({error.msg})") from None
-            except KeyError as error:
-                raise InputError(f"{src}:{number}: missing field {error.args[0]!r}") from None
-            except (TypeError, ValueError) as error:
-                raise InputError(f"{src}:{number}: {str(error).splitlines()[0]}") from None
+    for number, line in numbered_lines(src):
+        try:
+            record = json.loads(line)
+            for sentence, row_id, stance in _targets(record):
+                group = sentences.setdefault(sentence, _Sentence())
+                group.row_ids.append(row_id)
+                if stance not in group.stances:
+                    group.stances.append(stance)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{src}:{number}: not JSON ({error.msg})") from None
+        except KeyError as error:
+            raise InputError(f"{src}:{number}: missing field {error.args[0]!r}") from None
+        except (TypeError, ValueError) as error:
+            raise InputError(f"{src}:{number}: {str(error).splitlines()[0]}") from None
     for sentence, group in sentences.items():
         yield GoldDocument(
             id="newsmtsc-" + hashlib.sha256(sentence.encode("utf-8")).hexdigest()[:16],

@@ -37,6 +37,7 @@ from typing import Any, Final
 from llmextract.errors import InputError
 from llmextract.evaluation.converters.kairos_plover import plover_type
 from llmextract.evaluation.gold import GoldDocument, GoldEvent
+from llmextract.jsonl import numbered_lines
 from llmextract.schemas import Span
 
 __all__ = ["ROLE_SLOTS", "convert"]
@@ -64,21 +65,14 @@ ROLE_SLOTS: Final[dict[str, tuple[str, ...]]] = {
 
 def convert(src: Path) -> Iterator[GoldDocument]:
     """Gold documents of a WikiEvents JSONL file, in file order."""
-    try:
-        handle = Path(src).open(encoding="utf-8")  # noqa: SIM115 - closed by the with below
-    except OSError as error:
-        raise InputError(f"{src}: cannot be read ({error.strerror})") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                document = _document(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise InputError(f"{src}:{number}: not JSON ({error.msg})") from None
-            except (KeyError, IndexError, TypeError, ValueError) as error:
-                raise InputError(f"{src}:{number}: {_describe(error)}") from None
-            yield document
+    for number, line in numbered_lines(src):
+        try:
+            document = _document(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise InputError(f"{src}:{number}: not JSON ({error.msg})") from None
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            raise InputError(f"{src}:{number}: {_describe(error)}") from None
+        yield document
 
 
 def _describe(error: Exception) -> str:
