@@ -155,6 +155,8 @@ def run_eval(
             "seed": config.seed,
         },
         "wall_seconds": round(wall, 3),
+        # Throughput: the wall time of the whole run per document.
+        "seconds_per_document": round(wall / len(golds), 3),
         **scored,
     }
 
