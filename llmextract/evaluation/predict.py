@@ -16,6 +16,7 @@ from llmextract.evaluation.baselines import naive_extract, rule_extract
 from llmextract.evaluation.gold import GoldDocument
 from llmextract.examples import Example
 from llmextract.extract import aextract
+from llmextract.prompts import load_prompt
 from llmextract.schemas import DocumentResult, Task
 from llmextract.settings import Settings
 
@@ -113,7 +114,10 @@ async def _run(
         chars=len(document.text),
         model="none (rules)" if system == "rules" else settings.endpoint.model,
         endpoint="none" if system == "rules" else settings.endpoint.display_url,
-        prompts={},
+        # rules use the choice prompts' candidate finder; naive sends the copy prompt.
+        prompts={
+            t: load_prompt(t, style="choose" if system == "rules" else "copy").id for t in tasks
+        },
     )
     ungrounded: dict[str, list[str]] = {}
     for task in tasks:
