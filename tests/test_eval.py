@@ -100,6 +100,8 @@ def test_llmextract_and_naive_systems_against_the_scripted_server(
         record = json.loads(out.read_text())
         assert record["tasks"] == ["quotes"]
         assert record["metrics"]["quotes.content"]["tp"] >= 3, system
+        assert record["usage"]["requests"] == 3, system
+        assert record["usage"]["prompt_tokens"] > 0, system
     assert len(scripted_server.requests) == 6  # one request per document and system
 
 

@@ -20,7 +20,7 @@ from llmextract.client import INSTRUCTOR_MODES
 from llmextract.drafts import DraftList, grounding_scope
 from llmextract.errors import EndpointError
 from llmextract.prompts import load_prompt
-from llmextract.schemas import Event, Quote, Span, Stance, Task
+from llmextract.schemas import Event, Quote, Span, Stance, Task, Usage
 from llmextract.settings import Settings
 
 __all__ = ["naive_extract", "rule_extract"]
@@ -59,9 +59,12 @@ def _exact(text: str, value: str | None) -> Span | None:
 
 
 async def naive_extract(
-    text: str, task: Task, *, settings: Settings, base_url: str
+    text: str, task: Task, *, settings: Settings, base_url: str, usage: Usage
 ) -> tuple[list[Any], list[str]]:
-    """(records found verbatim, passages the model gave that are not in the article)."""
+    """(records found verbatim, passages the model gave that are not in the article).
+
+    The call's tokens are added to ``usage``, answered or not.
+    """
     prompt = load_prompt(task, style="copy")
     client = openai.AsyncOpenAI(
         base_url=base_url,
@@ -71,8 +74,10 @@ async def naive_extract(
     create = instructor.from_openai(
         client, mode=INSTRUCTOR_MODES[settings.endpoint.instructor_mode]
     )
+    usage.requests += 1
+    completion: Any = None
     try:
-        answer: DraftList = await create.chat.completions.create(
+        answer, completion = await create.chat.completions.create_with_completion(
             response_model=prompt.schema,
             messages=prompt.render(text),  # type: ignore[arg-type]
             model=settings.endpoint.model,
@@ -81,10 +86,16 @@ async def naive_extract(
             max_tokens=settings.endpoint.max_tokens,
         )
     except Exception as error:  # the baseline's failure is a finding, not a crash
+        completion = getattr(error, "last_completion", None)
         cause = error.__cause__ or error
         raise EndpointError(f"naive baseline got no usable answer: {str(cause)[:200]}") from None
     finally:
         await client.close()
+        tokens = getattr(completion, "usage", None)
+        if tokens is not None:
+            usage.prompt_tokens += tokens.prompt_tokens
+            usage.completion_tokens += tokens.completion_tokens
+    assert isinstance(answer, DraftList)
     records: list[Any] = []
     ungrounded: list[str] = []
     for draft in answer.drafts():

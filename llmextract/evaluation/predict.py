@@ -126,7 +126,7 @@ async def _run(
         else:
             assert base_url is not None
             records, missing = await naive_extract(
-                document.text, task, settings=settings, base_url=base_url
+                document.text, task, settings=settings, base_url=base_url, usage=result.usage
             )
             setattr(result, task, records)
             ungrounded[task] = missing
