@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +28,7 @@ from llmextract.examples import load_examples
 from llmextract.extract import extract, parse_tasks
 from llmextract.prompts import list_prompts, load_prompt
 from llmextract.schemas import TASKS
-from llmextract.settings import Settings, load_profiles
+from llmextract.settings import Settings, cache_path, load_prices, load_profiles
 
 app = typer.Typer(
     help="Extract grounded quotes, events and stances from news articles with an LLM.",
@@ -37,8 +38,10 @@ app = typer.Typer(
 )
 endpoints_app = typer.Typer(help="List endpoint profiles and probe what an endpoint supports.")
 prompts_app = typer.Typer(help="List the versioned prompt templates and their ids.")
+cache_app = typer.Typer(help="Show or empty the response cache (model answers kept on disk).")
 app.add_typer(endpoints_app, name="endpoints")
 app.add_typer(prompts_app, name="prompts")
+app.add_typer(cache_app, name="cache")
 
 _err = Console(stderr=True)
 # instructor logs every failed validation at ERROR level; llmextract handles those (re-ask,
@@ -81,6 +84,31 @@ ShotsOpt = Annotated[
     int | None, typer.Option(min=0, help="Few-shot examples per task (default 0).")
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="Seed for drawing the examples (default 0).")]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache", help="Neither read nor write the response cache (see llmextract cache)."
+    ),
+]
+TaskOpt = Annotated[
+    list[str],
+    typer.Option("--task", "-t", help="quotes, events, stances or all (repeatable)."),
+]
+PromptOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Prompt version for every task (v1) or one task's prompt (quotes.v2); repeatable. "
+        "Default: each task's newest.",
+    ),
+]
+MaxReasksOpt = Annotated[
+    int | None,
+    typer.Option(min=0, help="Re-asks after an invalid or ungrounded answer (default 2)."),
+]
+RetriesOpt = Annotated[
+    int | None,
+    typer.Option(min=0, help="Retries after a connection error, timeout, 429 or 5xx (default 5)."),
+]
 
 
 def _fail(error: LLMExtractError) -> typer.Exit:
@@ -103,17 +131,8 @@ def _write(text: str, output: Path | None) -> None:
 @app.command("extract")
 def extract_command(
     article: Annotated[str, typer.Argument(help="Article text file, or - to read standard input.")],
-    task: Annotated[
-        list[str],
-        typer.Option("--task", "-t", help="quotes, events, stances or all (repeatable)."),
-    ] = ["all"],  # noqa: B006 - typer needs a list default
-    prompt: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Prompt version for every task (v1) or one task's prompt (quotes.v2); repeatable. "
-            "Default: each task's newest.",
-        ),
-    ] = None,
+    task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
+    prompt: PromptOpt = None,
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
@@ -132,16 +151,9 @@ def extract_command(
     article_id: Annotated[
         str | None, typer.Option("--id", help="Id to record (default: the file name).")
     ] = None,
-    max_reasks: Annotated[
-        int | None,
-        typer.Option(min=0, help="Re-asks after an invalid or ungrounded answer (default 2)."),
-    ] = None,
-    retries: Annotated[
-        int | None,
-        typer.Option(
-            min=0, help="Retries after a connection error, timeout, 429 or 5xx (default 5)."
-        ),
-    ] = None,
+    max_reasks: MaxReasksOpt = None,
+    retries: RetriesOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Extract quotes, events and stances from one article and print them as JSON.
 
@@ -158,6 +170,7 @@ def extract_command(
             mode=mode,
             max_reasks=max_reasks,
             transport_retries=retries,
+            use_cache=not no_cache,
         )
         source = read_article(article, encoding=encoding, article_id=article_id)
         prompts = _prompt_choice(prompt)
@@ -173,6 +186,122 @@ def extract_command(
         raise _fail(error) from None
     indent = 2 if output_format is OutputFormat.json else None
     _write(result.model_dump_json(indent=indent) + "\n", output)
+
+
+@app.command("batch")
+def batch_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help='JSONL (one {"id", "text", ...} object a line), CSV/TSV with a text '
+            "column, or a folder of .txt files; .gz is read too; - reads JSONL from stdin.",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="JSONL to write, one line per input item; rerun to resume."
+        ),
+    ],
+    task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
+    prompt: PromptOpt = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Model requests in flight at once.")] = 8,
+    rpm: Annotated[
+        float | None, typer.Option(min=1, help="At most this many requests per minute.")
+    ] = None,
+    tpm: Annotated[
+        float | None,
+        typer.Option(min=1, help="At most this many tokens per minute (prompt + max_tokens)."),
+    ] = None,
+    profile: ProfileOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key: ApiKeyOpt = None,
+    mode: ModeOpt = None,
+    text_field: Annotated[
+        str, typer.Option(help="The JSON field or CSV column that holds the article text.")
+    ] = "text",
+    id_field: Annotated[
+        str, typer.Option(help="The JSON field or CSV column that holds the article id.")
+    ] = "id",
+    encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Overwrite OUTPUT instead of resuming it.")
+    ] = False,
+    retry_errors: Annotated[
+        bool,
+        typer.Option("--retry-errors", help="On resume, extract the items that failed again."),
+    ] = False,
+    no_cache: NoCacheOpt = False,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            help='TOML price table (\\[prices."MODEL"] input_per_mtok, output_per_mtok) for '
+            "the ledger's cost; the config file's \\[prices] are used too.",
+        ),
+    ] = None,
+    examples: ExamplesOpt = None,
+    shots: ShotsOpt = None,
+    seed: SeedOpt = None,
+    max_reasks: MaxReasksOpt = None,
+    retries: RetriesOpt = None,
+) -> None:
+    """Extract from many articles: one output line per input item, resumable.
+
+    Every input item yields exactly one line in OUTPUT: {"line", "id", "status": "ok",
+    "result", "metadata"} or {"line", "id", "status": "error", "error", "metadata"}, in input
+    order. After a crash, Ctrl-C or kill, rerun the same command: it continues where it
+    stopped. Answers are cached, so a rerun of a finished batch makes no model calls.
+    Requests, tokens and cost go to OUTPUT's .ledger.json.
+    """
+    from llmextract.batch import BatchReport, arun_batch, write_ledger
+    from llmextract.sources import count_items, iter_source
+
+    try:
+        settings = Settings.from_env(
+            profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
+            max_reasks=max_reasks, transport_retries=retries, use_cache=not no_cache,
+            concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm,
+        )  # fmt: skip
+        if prices is not None:
+            settings = replace(settings, prices={**settings.prices, **load_prices(prices)})
+        shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)
+        fields = {"text_field": text_field, "id_field": id_field, "encoding": encoding}
+        report = BatchReport(output=output, total=count_items(source, **fields))
+        items = iter_source(source, **fields)
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    outcome = "finished"
+    try:
+        with _batch_progress(report) as show:
+            asyncio.run(
+                arun_batch(
+                    items, output, settings=settings, tasks=task, prompts=_prompt_choice(prompt),
+                    examples=shown, restart=restart, retry_errors=retry_errors, report=report,
+                    on_progress=show,
+                )
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        _err.print(f"interrupted: {report.done} lines in {output}; rerun the same command to go on")
+        raise typer.Exit(code=130) from None
+    except LLMExtractError as error:
+        outcome = f"stopped: {error}"
+        raise _fail(error) from None
+    finally:
+        if report.done or outcome == "finished":
+            ledger = write_ledger(report, settings, source=source, outcome=outcome)
+    usage = report.usage
+    cost = settings.price
+    spent = f", ${cost.cost(usage.prompt_tokens, usage.completion_tokens):.4f}" if cost else ""
+    _err.print(
+        f"{output}: {report.done} lines ({report.ok} ok, {report.failed} failed, "
+        f"{report.cached} from cache, {report.skipped} already done) in {report.elapsed:.1f} s; "
+        f"{usage.requests} requests, {usage.prompt_tokens + usage.completion_tokens} tokens"
+        f"{spent}; ledger {ledger}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _prompt_choice(values: list[str] | None) -> str | dict[str, str] | None:
@@ -236,6 +365,31 @@ def prompts_list() -> None:
         raise _fail(error) from None
 
 
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache is, how many answers it holds and its size."""
+    from llmextract.cache import ResponseCache
+
+    try:
+        info = ResponseCache(cache_path()).info()
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    typer.echo(f"{info.path}: {info.entries} answers, {info.bytes / 1e6:.1f} MB")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached answer."""
+    from llmextract.cache import ResponseCache
+
+    try:
+        cache = ResponseCache(cache_path())
+        removed = cache.clear()
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    typer.echo(f"removed {removed} answers from {cache.path}")
+
+
 @app.command("convert")
 def convert_command(
     dataset: Annotated[str, typer.Argument(help="polnear, basil, wikievents or newsmtsc.")],
@@ -283,7 +437,7 @@ def eval_command(
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N documents.")] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Documents in flight at once (default 4).")
+        int | None, typer.Option(min=1, help="Model requests in flight at once (default 4).")
     ] = None,
     prompt: Annotated[str | None, typer.Option(help="Prompt version, e.g. v1 or v2.")] = None,
     examples: ExamplesOpt = None,
@@ -413,6 +567,40 @@ def _progress(what: str) -> Iterator[Callable[[object], None]]:
             print(f"{what}: {done} documents done", file=sys.stderr, flush=True)
 
     yield advance
+
+
+@contextmanager
+def _batch_progress(report: Any) -> Iterator[Callable[[Any], None]]:
+    """A live bar on a terminal (done, failed, cached, rate, ETA, tokens); otherwise a
+    plain line every 10 seconds and at the end."""
+
+    def status() -> str:
+        fresh = report.ok + report.failed
+        rate = fresh / report.elapsed if report.elapsed > 0 else 0.0
+        tokens = report.usage.prompt_tokens + report.usage.completion_tokens
+        return (
+            f"{report.ok} ok, {report.failed} failed, {report.cached} cached, "
+            f"{report.skipped} already done · {rate:.2f} docs/s · {tokens:,} tokens"
+        )
+
+    if _err.is_terminal:
+        with Progress(
+            TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            TextColumn("{task.fields[status]}"), console=_err, transient=False,
+        ) as bar:  # fmt: skip
+            job = bar.add_task("batch", total=report.total, status="starting…")
+            yield lambda r: bar.update(job, completed=r.done, status=status())
+        return
+    last = 0.0
+
+    def line(r: Any) -> None:
+        nonlocal last
+        if r.elapsed - last >= 10 or (r.total is not None and r.done >= r.total):
+            last = r.elapsed
+            of = f"/{r.total}" if r.total is not None else ""
+            print(f"batch: {r.done}{of} lines; {status()}", file=sys.stderr, flush=True)
+
+    yield line
 
 
 def _print_metrics(run: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -37,7 +38,7 @@ from llmextract.schemas import (
 )
 from llmextract.settings import Settings
 
-__all__ = ["aextract", "extract", "parse_tasks"]
+__all__ = ["aextract", "extract", "model_client", "parse_tasks"]
 
 _MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most this deep
 
@@ -97,7 +98,7 @@ async def aextract(
     if examples:
         chosen = [p.with_examples(examples.get(p.task, ())) for p in chosen]
     usage = Usage()
-    async with _client(settings, client) as model:
+    async with model_client(settings, client) as model:
         answers = await asyncio.gather(
             *(_extract_task(model, prompt, article.text, settings, usage) for prompt in chosen)
         )
@@ -130,7 +131,11 @@ def extract(article: Article | str, **options: Any) -> DocumentResult:
 
 
 @asynccontextmanager
-async def _client(settings: Settings, client: ModelClient | None) -> AsyncIterator[ModelClient]:
+async def model_client(
+    settings: Settings, client: ModelClient | None = None
+) -> AsyncIterator[ModelClient]:
+    """``client`` if given, else a new client for ``settings`` (starting the embedded model
+    when the settings name no endpoint), closed on exit."""
     if client is not None:
         yield client
         return
@@ -255,6 +260,7 @@ def _same_passage(a: Span, b: Span) -> bool:
     return overlap > 0 and overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
 
 
+@cache
 def _version() -> str:
     try:
         return version("llmextract")

@@ -177,6 +177,12 @@ def _compile(source: str) -> jinja2.Template:
     return _environment().from_string(source)
 
 
+@cache
+def _schema_json(schema: type[DraftList]) -> str:
+    """Schemas are classes made once; their JSON schema is worth making once too."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True)
+
+
 def _version(name: str) -> int:
     match = _NAME.match(name)
     return int(match["version"]) if match else -1
@@ -193,22 +199,27 @@ def load_prompt(task: Task, name: str | None = None, *, style: PromptStyle = "co
     """Load ``name`` (``quotes.v2`` or just ``v2``) for ``task``.
 
     Without a name: the newest version in ``style`` (the endpoint profile says which style
-    suits its model).
+    suits its model). Loaded once per process: a batch asks for the same prompt per article.
     """
+    return _load_prompt(task, name, style, prompt_dir())
+
+
+@cache
+def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path) -> Prompt:
     if task not in TASKS:
         raise PromptError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
     available = list_prompts(task)
     if name is None:
-        styled = [n for n in available if _style_of(prompt_dir() / f"{n}.jinja") == style]
+        styled = [n for n in available if _style_of(folder / f"{n}.jinja") == style]
         if not styled:
-            raise PromptError(f"no {style} prompt for {task} in {prompt_dir()}: add one")
+            raise PromptError(f"no {style} prompt for {task} in {folder}: add one")
         name = styled[-1]
     elif _NAME.match(name) is None:
         name = f"{task}.{name}"
     match = _NAME.match(name)
     if match is None or match["task"] != task:
         raise PromptError(f"prompt {name!r} is not a {task} prompt: use one of {available}")
-    path = prompt_dir() / f"{name}.jinja"
+    path = folder / f"{name}.jinja"
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -216,7 +227,7 @@ def load_prompt(task: Task, name: str | None = None, *, style: PromptStyle = "co
             f"prompt {name!r} not found ({error.strerror}); available: {', '.join(available)}"
         ) from None
     try:
-        _environment().parse(source)
+        _compile(source)
     except jinja2.TemplateSyntaxError as error:
         raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
     kind: PromptStyle = "choose" if source.startswith(_STYLE_MARK) else "copy"
@@ -246,7 +257,7 @@ def _prompt_id(
 ) -> str:
     digest = hashlib.sha256()
     digest.update(source.encode())
-    digest.update(json.dumps(schema.model_json_schema(), sort_keys=True).encode())
+    digest.update(_schema_json(schema).encode())
     if examples:
         shots = [{"text": e.text, "answer": e.answer} for e in examples]
         digest.update(json.dumps(shots, sort_keys=True).encode())

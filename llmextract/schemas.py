@@ -110,13 +110,22 @@ class Dropped(_Record):
 
 
 class Usage(BaseModel):
-    """What the model calls cost, failed attempts included."""
+    """What the model calls cost, failed attempts included.
+
+    ``cached`` answers came from the response cache: they are not requests and cost no
+    tokens.
+    """
 
     requests: int = 0
     transport_retries: int = 0
     reasks: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached: int = 0
+
+    def add(self, other: Usage) -> None:
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class DocumentResult(BaseModel):

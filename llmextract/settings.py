@@ -33,9 +33,12 @@ __all__ = [
     "Capability",
     "Endpoint",
     "Mode",
+    "Price",
     "Settings",
+    "cache_path",
     "choose_mode",
     "config_path",
+    "load_prices",
     "load_profiles",
     "resolve_endpoint",
 ]
@@ -154,6 +157,18 @@ _PROFILE_KEYS = {
 
 
 @dataclass(frozen=True)
+class Price:
+    """US dollars per million tokens."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        spent = prompt_tokens * self.input_per_mtok + completion_tokens * self.output_per_mtok
+        return spent / 1e6
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs besides the article: the endpoint and how hard to try."""
 
@@ -165,23 +180,43 @@ class Settings:
     chunk_overlap_chars: int = 400
     temperature: float = 0.0
     embedded_model_path: str | None = None
+    concurrency: int = 8  # requests in flight at once
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    cache_dir: Path | None = None  # None: no response cache
+    prices: Mapping[str, Price] = field(default_factory=dict)  # model -> price
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Settings:
         """Settings from the environment, the config file and explicit endpoint fields.
 
         ``explicit`` takes ``profile``, ``base_url``, ``model``, ``api_key`` and ``mode``
-        (None means not given) and any other field of this class.
+        (None means not given), ``use_cache`` (default True: the cache folder is
+        ``LLMEXTRACT_CACHE_DIR`` or the user cache folder) and any other field of this class.
         """
         env = os.environ if env is None else env
         endpoint_keys = ("profile", "base_url", "model", "api_key", "mode")
         endpoint = resolve_endpoint(env, **{k: explicit.pop(k, None) for k in endpoint_keys})
+        use_cache = explicit.pop("use_cache", None) is not False
         knobs = {k: v for k, v in explicit.items() if v is not None}
         return cls(
             endpoint=endpoint,
             embedded_model_path=env.get("LLMEXTRACT_EMBEDDED_MODEL"),
+            cache_dir=cache_path(env) if use_cache else None,
+            prices=_prices(_read_config(env), config_path(env)),
             **knobs,
         )
+
+    @property
+    def price(self) -> Price | None:
+        """The price of this run's model, if the config or --prices names it."""
+        return self.prices.get(self.endpoint.model)
+
+
+def cache_path(env: Mapping[str, str] | None = None) -> Path:
+    """The response cache folder: ``LLMEXTRACT_CACHE_DIR`` or the user cache folder."""
+    env = os.environ if env is None else env
+    return Path(env.get("LLMEXTRACT_CACHE_DIR") or platformdirs.user_cache_path("llmextract"))
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -200,6 +235,29 @@ def _read_config(env: Mapping[str, str]) -> dict[str, Any]:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"config file {path}: {error}; fix it or set LLMEXTRACT_CONFIG") from None
+
+
+def _prices(config: dict[str, Any], source: Path) -> dict[str, Price]:
+    table = config.get("prices") or {}
+    prices: dict[str, Price] = {}
+    for model, entry in table.items():
+        try:
+            prices[model] = Price(float(entry["input_per_mtok"]), float(entry["output_per_mtok"]))
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(
+                f"{source}: [prices.{model!r}] needs input_per_mtok and output_per_mtok "
+                "(US dollars per million tokens)"
+            ) from None
+    return prices
+
+
+def load_prices(path: Path) -> dict[str, Price]:
+    """A price table file: TOML with one [prices."MODEL"] table per model."""
+    try:
+        with path.open("rb") as handle:
+            return _prices(tomllib.load(handle), path)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"price table {path}: {error}") from None
 
 
 def load_profiles(env: Mapping[str, str] | None = None) -> dict[str, Endpoint]:

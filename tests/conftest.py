@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,3 +35,32 @@ def settings_for(url: str, **overrides: object) -> Settings:
     knobs: dict[str, object] = {"retry_initial_wait_s": 0.01, "retry_max_wait_s": 0.05}
     knobs.update(overrides)
     return Settings(endpoint=endpoint, **knobs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test gets its own response cache (the CLI finds it through XDG_CACHE_HOME)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+def run_cli(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``llmextract ARGS`` in a real process, with no endpoint or key from this machine."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))
+    }
+    environment.update(env)
+    environment.setdefault("LLMEXTRACT_CONFIG", os.devnull + ".absent")
+    return subprocess.run(
+        [sys.executable, "-m", "llmextract", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+    )

@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import SAMPLE
-
-
-def run(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))
-    }
-    environment.update(env)
-    environment.setdefault("LLMEXTRACT_CONFIG", os.devnull + ".absent")
-    return subprocess.run(
-        [sys.executable, "-m", "llmextract", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+from tests.conftest import SAMPLE, run_cli
 
 
 def test_help_lists_commands_and_options() -> None:
-    top = run("--help")
+    top = run_cli("--help")
     assert top.returncode == 0
     for command in ("extract", "endpoints", "prompts"):
         assert command in top.stdout
-    extract_help = run("extract", "--help").stdout
+    extract_help = run_cli("extract", "--help").stdout
     for option in (
         "--task",
         "--prompt",
@@ -50,7 +30,7 @@ def test_help_lists_commands_and_options() -> None:
 
 
 def test_extract_against_an_endpoint_prints_grounded_json(scripted_server: ScriptedServer) -> None:
-    done = run("extract", str(SAMPLE), "--base-url", scripted_server.url, "--model", "scripted")
+    done = run_cli("extract", str(SAMPLE), "--base-url", scripted_server.url, "--model", "scripted")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     text = SAMPLE.read_text(encoding="utf-8")
@@ -66,7 +46,7 @@ def test_stdin_task_choice_jsonl_and_output_file(
     scripted_server: ScriptedServer, tmp_path: Path
 ) -> None:
     out = tmp_path / "out" / "result.jsonl"
-    done = run(
+    done = run_cli(
         "extract",
         "-",
         "--task",
@@ -95,12 +75,12 @@ def test_errors_are_one_line_with_exit_code_1(
 ) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("")
-    done = run("extract", str(empty))
+    done = run_cli("extract", str(empty))
     assert done.returncode == 1
     assert "is empty" in done.stderr and "Traceback" not in done.stderr
 
     scripted_server.enqueue(*[Reply(arguments={"quotes": [{"content": "words nobody wrote"}]})] * 3)
-    done = run(
+    done = run_cli(
         "extract", str(SAMPLE), "-t", "quotes", "--base-url", scripted_server.url, "--model", "m"
     )
     assert done.returncode == 0
@@ -108,7 +88,7 @@ def test_errors_are_one_line_with_exit_code_1(
     assert done.stderr == "", "re-asks and drops are reported in the output, not as errors"
 
     scripted_server.enqueue(Reply(status=401))
-    done = run(
+    done = run_cli(
         "extract",
         str(SAMPLE),
         "--base-url",
@@ -123,7 +103,7 @@ def test_errors_are_one_line_with_exit_code_1(
     assert "Traceback" not in done.stderr
     assert "sk-planted-secret-123" not in done.stderr + done.stdout
 
-    done = run(
+    done = run_cli(
         "extract",
         str(SAMPLE),
         "--task",
@@ -143,7 +123,7 @@ def test_endpoints_check_reports_modes(scripted_server: ScriptedServer) -> None:
         Reply(arguments={"city": "Paris", "country": "France"}),
         Reply(content="I don't do JSON"),
     )
-    done = run("endpoints", "check", "--base-url", scripted_server.url, "--model", "scripted")
+    done = run_cli("endpoints", "check", "--base-url", scripted_server.url, "--model", "scripted")
     assert done.returncode == 0, done.stderr
     lines = {line.split()[0]: line for line in done.stdout.splitlines()[1:-1]}
     assert "works" in lines["tools"] and "FAILS" in lines["json_schema"]
@@ -152,8 +132,8 @@ def test_endpoints_check_reports_modes(scripted_server: ScriptedServer) -> None:
 
 
 def test_endpoints_list_and_prompts_list() -> None:
-    endpoints = run("endpoints", "list").stdout
+    endpoints = run_cli("endpoints", "list").stdout
     for name in ("embedded", "openai", "ollama", "vllm", "llamacpp"):
         assert name in endpoints
-    prompts = run("prompts", "list").stdout.split()
+    prompts = run_cli("prompts", "list").stdout.split()
     assert {p.split("@")[0] for p in prompts} >= {"quotes.v1", "events.v1", "stances.v1"}

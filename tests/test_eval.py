@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,19 +10,11 @@ import pytest
 from llmextract import InputError
 from llmextract.evaluation.gold import GoldDocument, load_gold
 from llmextract.testing import ScriptedServer
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "handwritten.jsonl"
 CONFIG = ROOT / "evals" / "configs" / "handwritten.toml"
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))}
-    env["LLMEXTRACT_CONFIG"] = os.devnull + ".absent"
-    return subprocess.run(
-        [sys.executable, "-m", "llmextract", *args],
-        capture_output=True, text=True, env=env, timeout=300, check=False, cwd=cwd,
-    )  # fmt: skip
 
 
 def predictions_from_gold(path: Path, keep: float = 1.0) -> None:
@@ -56,7 +45,7 @@ def test_gold_set_loads_and_covers_every_task() -> None:
 
 def test_gold_scored_against_itself_is_perfect(tmp_path: Path) -> None:
     predictions_from_gold(tmp_path / "pred.jsonl")
-    done = run(
+    done = run_cli(
         "eval",
         str(CONFIG),
         "--pred",
@@ -76,7 +65,7 @@ def test_gold_scored_against_itself_is_perfect(tmp_path: Path) -> None:
 
 def test_rules_baseline_runs_without_a_model_and_records_everything(tmp_path: Path) -> None:
     out, md = tmp_path / "rules.json", tmp_path / "rules.md"
-    done = run("eval", str(CONFIG), "--system", "rules", "-o", str(out), "--markdown", str(md))
+    done = run_cli("eval", str(CONFIG), "--system", "rules", "-o", str(out), "--markdown", str(md))
     assert done.returncode == 0, done.stderr
     record = json.loads(out.read_text())
     assert record["system"] == "rules" and record["usage"]["requests"] == 0
@@ -92,7 +81,7 @@ def test_llmextract_and_naive_systems_against_the_scripted_server(
 ) -> None:
     for system in ("llmextract", "naive"):
         out = tmp_path / f"{system}.json"
-        done = run(
+        done = run_cli(
             "eval", str(GOLD), "--system", system, "--task", "quotes", "--base-url",
             scripted_server.url, "--model", "scripted", "-o", str(out),
         )  # fmt: skip
@@ -110,17 +99,17 @@ def test_compare_flags_a_significant_regression(tmp_path: Path) -> None:
     predictions_from_gold(tmp_path / "bad.jsonl", keep=0.0)
     for name in ("good", "bad"):
         pred, out = tmp_path / f"{name}.jsonl", tmp_path / f"{name}-run.json"
-        done = run("eval", str(CONFIG), "--pred", str(pred), "-o", str(out))
+        done = run_cli("eval", str(CONFIG), "--pred", str(pred), "-o", str(out))
         assert done.returncode == 0, done.stderr
     good, bad = str(tmp_path / "good-run.json"), str(tmp_path / "bad-run.json")
-    worse = run("compare", good, bad, "--fail-if-worse", "quotes.content")
+    worse = run_cli("compare", good, bad, "--fail-if-worse", "quotes.content")
     assert worse.returncode == 1
     assert "| quotes.content | 1.000 | 0.000 | -1.000 |" in worse.stdout
     assert "significantly worse" in worse.stderr
-    better = run("compare", bad, good, "--fail-if-worse", "quotes.content")
+    better = run_cli("compare", bad, good, "--fail-if-worse", "quotes.content")
     assert better.returncode == 0, better.stderr
     assert "better" in better.stdout
-    unknown = run("compare", good, bad, "--fail-if-worse", "quotes.nonsense")
+    unknown = run_cli("compare", good, bad, "--fail-if-worse", "quotes.nonsense")
     assert unknown.returncode == 2
 
 
@@ -128,9 +117,10 @@ def test_compare_refuses_runs_on_different_documents(tmp_path: Path) -> None:
     predictions_from_gold(tmp_path / "p.jsonl")
     for name, extra in (("all", []), ("one", ["--limit", "1"])):
         out = tmp_path / f"{name}.json"
-        done = run("eval", str(CONFIG), "--pred", str(tmp_path / "p.jsonl"), "-o", str(out), *extra)
+        pred = str(tmp_path / "p.jsonl")
+        done = run_cli("eval", str(CONFIG), "--pred", pred, "-o", str(out), *extra)
         assert done.returncode == 0, done.stderr
-    done = run("compare", str(tmp_path / "all.json"), str(tmp_path / "one.json"))
+    done = run_cli("compare", str(tmp_path / "all.json"), str(tmp_path / "one.json"))
     assert done.returncode == 1 and "different documents" in done.stderr
 
 
@@ -146,7 +136,7 @@ def test_malformed_gold_is_reported_with_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"gold\.jsonl:2: duplicate document id"):
         load_gold(path)
     path.write_text("{not json\n")
-    done = run("eval", str(path))
+    done = run_cli("eval", str(path))
     assert done.returncode == 1 and "gold.jsonl:1" in done.stderr
 
 
@@ -162,7 +152,7 @@ def test_a_task_the_gold_does_not_annotate_is_not_scored() -> None:
 def test_sweep_runs_each_prompt_version_and_names_the_best(
     scripted_server: ScriptedServer, tmp_path: Path
 ) -> None:
-    done = run(
+    done = run_cli(
         "sweep", str(CONFIG), "--prompt", "v1", "--prompt", "v2", "--metric", "quotes.content",
         "--base-url", scripted_server.url, "--model", "scripted", cwd=tmp_path,
     )  # fmt: skip

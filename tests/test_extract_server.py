@@ -73,6 +73,7 @@ def test_valid_answer_is_grounded_with_offsets(
         "reasks": 0,
         "prompt_tokens": result["usage"]["prompt_tokens"],
         "completion_tokens": result["usage"]["completion_tokens"],
+        "cached": 0,
     }
     assert result["usage"]["prompt_tokens"] > 0
     assert result["prompts"]["quotes"].startswith("quotes.v")

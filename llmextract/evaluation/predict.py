@@ -1,21 +1,22 @@
-"""Run a system (llmextract or a baseline) over gold documents, with bounded concurrency."""
+"""Run a system (llmextract or a baseline) over gold documents, with the same bounded
+concurrency as batch extraction (``settings.concurrency`` requests in flight)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from llmextract.article import Article
 from llmextract.client import ModelClient
-from llmextract.embedded import shared_server
 from llmextract.errors import LLMExtractError
 from llmextract.evaluation.baselines import naive_extract, rule_extract
 from llmextract.evaluation.gold import GoldDocument
 from llmextract.examples import Example
-from llmextract.extract import aextract
+from llmextract.extract import aextract, model_client
+from llmextract.pool import ordered_map
 from llmextract.prompts import load_prompt
 from llmextract.schemas import DocumentResult, Task
 from llmextract.settings import Settings
@@ -53,39 +54,28 @@ async def predict(
     tasks: Sequence[Task],
     settings: Settings,
     prompts: str | dict[str, str] | None = None,
-    concurrency: int = 4,
     on_done: Callable[[Prediction], None] | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
 ) -> list[Prediction]:
     """One prediction per document, in input order; failures become error predictions."""
-    base_url = settings.endpoint.base_url
-    if system != "rules" and settings.endpoint.is_embedded:
-        base_url = (await asyncio.to_thread(shared_server, settings.embedded_model_path)).url
-    client = (
-        None if system == "rules" or base_url is None else ModelClient(settings, base_url=base_url)
-    )
-    gate = asyncio.Semaphore(max(concurrency, 1))
 
-    async def one(document: GoldDocument) -> Prediction:
+    async def one(client: ModelClient | None, document: GoldDocument) -> Prediction:
         wanted = [t for t in tasks if t in document.tasks]
-        async with gate:
-            started = time.perf_counter()
-            try:
-                prediction = await _run(
-                    document, wanted, system, settings, prompts, client, base_url, examples
-                )
-            except LLMExtractError as error:
-                prediction = Prediction(document.id, None, error=str(error))
-            prediction.seconds = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        try:
+            prediction = await _run(document, wanted, system, settings, prompts, client, examples)
+        except LLMExtractError as error:
+            prediction = Prediction(document.id, None, error=str(error))
+        prediction.seconds = round(time.perf_counter() - started, 3)
         if on_done is not None:
             on_done(prediction)
         return prediction
 
-    try:
-        return list(await asyncio.gather(*(one(d) for d in documents)))
-    finally:
-        if client is not None:
-            await client.aclose()
+    window = max(settings.concurrency, 1)
+    if system == "rules":
+        return [p async for p in ordered_map(documents, partial(one, None), window=window)]
+    async with model_client(settings) as client:
+        return [p async for p in ordered_map(documents, partial(one, client), window=window)]
 
 
 async def _run(
@@ -95,7 +85,6 @@ async def _run(
     settings: Settings,
     prompts: str | dict[str, str] | None,
     client: ModelClient | None,
-    base_url: str | None,
     examples: Mapping[str, Sequence[Example]] | None,
 ) -> Prediction:
     if system == "llmextract":
@@ -124,9 +113,9 @@ async def _run(
         if system == "rules":
             setattr(result, task, rule_extract(document.text, task))
         else:
-            assert base_url is not None
+            assert client is not None
             records, missing = await naive_extract(
-                document.text, task, settings=settings, base_url=base_url, usage=result.usage
+                document.text, task, settings=settings, base_url=client.url, usage=result.usage
             )
             setattr(result, task, records)
             ungrounded[task] = missing

@@ -7,7 +7,7 @@ import json
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -78,10 +78,15 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
 
 
 def _read_predictions(path: Path) -> dict[str, Prediction]:
+    """``llmextract extract --format jsonl`` results, or ``llmextract batch`` records."""
     predictions: dict[str, Prediction] = {}
     for number, line in numbered_lines(path):
         try:
             data = json.loads(line)
+            if isinstance(data, dict) and data.get("status") == "error":
+                failed = str(data["id"])
+                predictions[failed] = Prediction(failed, None, error=data["error"]["message"])
+                continue
             result = DocumentResult.model_validate(data.get("result", data))
         except ValueError as error:
             raise InputError(f"{path}:{number}: not a prediction: {str(error)[:200]}") from None
@@ -116,9 +121,8 @@ def run_eval(
                 golds,
                 system=config.system,
                 tasks=tasks,
-                settings=settings,
+                settings=replace(settings, concurrency=config.concurrency),
                 prompts=config.prompt,
-                concurrency=config.concurrency,
                 on_done=on_done,
                 examples=examples,
             )

@@ -31,6 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
@@ -176,15 +177,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, _error_body(400, "stream=true is not supported by ScriptedServer"))
             return
         reply, number = owner._next_reply()
-        if not owner._sleep(owner.latency_ms / 1000 + reply.delay_s) or reply.drop_connection:
-            self.close_connection = True
-            return
         status = reply.status
+        # The answer is made before the latency passes, so that the latency is what a
+        # client waits, however many requests the server answers at once.
         payload = (
             _error_body(status, reply.error_message)
             if status != 200
             else _completion(body, reply, number)
         )
+        with owner._answering():
+            waited = owner._sleep(owner.latency_ms / 1000 + reply.delay_s)
+        if not waited or reply.drop_connection:
+            self.close_connection = True
+            return
         extra = {"x-request-id": f"req_{number}", **reply.headers}
         self._send_json(status, payload, extra, reply.trickle_s)
 
@@ -278,6 +283,8 @@ class ScriptedServer:
         self._queue: deque[Reply] = deque(script)
         self._log_records: list[RequestRecord] = []
         self._count = 0
+        self._in_flight = 0
+        self._peak = 0
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -296,6 +303,12 @@ class ScriptedServer:
         """Snapshot of every POST received so far, oldest first."""
         with self._lock:
             return list(self._log_records)
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most chat completions the server was answering at the same moment."""
+        with self._lock:
+            return self._peak
 
     @property
     def pending(self) -> int:
@@ -366,6 +379,17 @@ class ScriptedServer:
             self._count += 1
             reply = self._queue.popleft() if self._queue else Reply()
             return reply, self._count
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless the server stops first; return False if it stopped."""

@@ -1,0 +1,375 @@
+"""Batch extraction: a stream of articles in, exactly one JSONL line out per input item.
+
+Output lines, in input order (after a resume, the continued lines follow those already
+written; ``line`` restores input order either way)::
+
+    {"line": 1, "id": "a1", "status": "ok", "result": {...DocumentResult...}, "metadata": {...}}
+    {"line": 2, "id": "a2", "status": "error", "error": {"type": "InputError",
+     "message": "..."}, "metadata": {...}}
+
+Resume: the output file is append-only and every record is written with one ``write`` of a
+whole line. Rerunning the same command reads the lines already there, repairs a partial last
+line (a crash mid-write), and extracts only the input items not yet written. With
+``retry_errors`` the error records are removed first so those items are tried again.
+
+Errors that would fail every document (a wrong API key or model, a broken prompt) stop the
+batch instead of writing thousands of identical error records; so does an endpoint that
+stays unreachable for many documents in a row. Either way, what was written stays written,
+and rerunning continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from llmextract.article import Article
+from llmextract.client import ModelClient
+from llmextract.errors import (
+    ConfigError,
+    EmbeddedModelError,
+    EndpointAuthError,
+    EndpointRequestError,
+    EndpointUnavailableError,
+    InputError,
+    LLMExtractError,
+    PromptError,
+)
+from llmextract.examples import Example
+from llmextract.extract import aextract, model_client
+from llmextract.pool import ordered_map
+from llmextract.schemas import Usage
+from llmextract.settings import Settings
+from llmextract.sources import SourceItem
+
+__all__ = [
+    "BatchReport",
+    "arun_batch",
+    "ledger_path",
+    "prepare_output",
+    "run_batch",
+    "write_ledger",
+]
+
+# These fail every document alike: stop rather than write one error record per line.
+_FATAL = (
+    EndpointAuthError,
+    EndpointRequestError,
+    ConfigError,
+    PromptError,
+    EmbeddedModelError,
+)
+# This many documents in a row without reaching the endpoint: it is down, stop.
+_UNAVAILABLE_IN_A_ROW = 8
+Outcome = Literal["ok", "error", "cached", "skipped"]
+
+
+@dataclass
+class BatchReport:
+    """What one batch invocation did so far; ``usage`` counts failed documents too."""
+
+    output: Path
+    total: int | None = None
+    ok: int = 0
+    failed: int = 0
+    cached: int = 0  # documents answered wholly from the response cache
+    skipped: int = 0  # already in the output from an earlier run
+    usage: Usage = field(default_factory=Usage)
+    started: float = field(default_factory=time.time)
+
+    @property
+    def done(self) -> int:
+        return self.ok + self.failed + self.skipped
+
+    @property
+    def elapsed(self) -> float:
+        return time.time() - self.started
+
+
+def ledger_path(output: Path) -> Path:
+    """``results.jsonl`` -> ``results.ledger.json``, beside it."""
+    return output.with_name(f"{output.name.removesuffix('.jsonl')}.ledger.json")
+
+
+def prepare_output(
+    output: Path, *, restart: bool = False, retry_errors: bool = False
+) -> dict[int, str]:
+    """Make ``output`` ready to append to; return ``{line: id}`` of the items it holds.
+
+    A partial last line (a crash mid-write) is cut off. ``restart`` empties the file;
+    ``retry_errors`` drops error records so their items are extracted again.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if restart or not output.exists():
+        output.write_bytes(b"")
+        return {}
+    _cut_partial_line(output)
+    done: dict[int, str] = {}
+    kept_errors = not retry_errors
+    for number, record in _records(output):
+        if record.get("status") == "error" and retry_errors:
+            kept_errors = False
+            continue
+        line = record.get("line")
+        if not isinstance(line, int):
+            raise InputError(
+                f"{output}:{number}: not an llmextract batch record; give another --output "
+                "or pass --restart to overwrite it"
+            )
+        done[line] = str(record.get("id"))
+    if not kept_errors:
+        _rewrite_without_errors(output)
+    return done
+
+
+def _cut_partial_line(path: Path) -> None:
+    with path.open("rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        position = size
+        while position > 0:
+            step = min(65536, position)
+            handle.seek(position - step)
+            block = handle.read(step)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                end = position - step + newline + 1
+                break
+            position -= step
+        else:
+            end = 0
+        if end < size:
+            handle.truncate(end)
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                raise InputError(
+                    f"{path}:{number}: not valid JSON; give another --output or pass --restart"
+                ) from None
+            if not isinstance(record, dict):
+                raise InputError(f"{path}:{number}: not an llmextract batch record")
+            yield number, record
+
+
+def _rewrite_without_errors(path: Path) -> None:
+    """Drop error records, atomically: write beside the file, then rename over it."""
+    temporary = path.with_name(f".{path.name}.rewrite")
+    with path.open("rb") as source, temporary.open("wb") as target:
+        for raw in source:
+            if json.loads(raw).get("status") != "error":
+                target.write(raw)
+        target.flush()
+        os.fsync(target.fileno())
+    os.replace(temporary, path)
+
+
+def _ok_line(item: SourceItem, result_json: str) -> str:
+    return (
+        f'{{"line":{item.line},"id":{json.dumps(item.id, ensure_ascii=False)},"status":"ok",'
+        f'"result":{result_json},"metadata":{json.dumps(item.metadata, ensure_ascii=False)}}}\n'
+    )
+
+
+def _error_line(item: SourceItem, kind: str, message: str) -> str:
+    record = {
+        "line": item.line,
+        "id": item.id,
+        "status": "error",
+        "error": {"type": kind, "message": message},
+        "metadata": item.metadata,
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+@dataclass
+class _Done:
+    item: SourceItem
+    line: str
+    outcome: Outcome
+    unavailable: bool = False
+
+
+async def arun_batch(
+    items: Iterable[SourceItem],
+    output: Path,
+    *,
+    settings: Settings,
+    tasks: Sequence[str],
+    prompts: str | Mapping[str, str] | None = None,
+    examples: Mapping[str, Sequence[Example]] | None = None,
+    restart: bool = False,
+    retry_errors: bool = False,
+    report: BatchReport | None = None,
+    on_progress: Callable[[BatchReport], None] | None = None,
+) -> BatchReport:
+    """Extract every item into ``output`` (see the module docstring); return the report.
+
+    At most ``settings.concurrency`` requests are in flight; documents are started up to
+    four times that far ahead so a slow one does not stall the rest. Pass ``report`` to
+    watch it fill (it also tells an interrupted caller what was done).
+    """
+    done = prepare_output(output, restart=restart, retry_errors=retry_errors)
+    report = report or BatchReport(output=output)
+
+    async def extract_one(model: ModelClient, item: SourceItem) -> _Done:
+        if not item.ok:
+            return _Done(item, _error_line(item, "InputError", item.error or "unusable"), "error")
+        try:
+            result = await aextract(
+                Article(item.id, item.text or ""),
+                tasks=tasks,
+                prompts=prompts,
+                settings=settings,
+                client=model,
+                examples=examples,
+            )
+        except _FATAL:
+            raise
+        except LLMExtractError as error:
+            unavailable = isinstance(error, EndpointUnavailableError)
+            line = _error_line(item, type(error).__name__, str(error))
+            return _Done(item, line, "error", unavailable)
+        except Exception as error:  # a bug must not cost the rest of the batch its lines
+            line = _error_line(
+                item, type(error).__name__, f"unexpected error, please report it: {error}"
+            )
+            return _Done(item, line, "error")
+        cached = result.usage.cached > 0 and result.usage.requests == 0
+        return _Done(item, _ok_line(item, result.model_dump_json()), "cached" if cached else "ok")
+
+    def fresh(stream: Iterable[SourceItem]) -> Iterator[SourceItem]:
+        for item in stream:
+            if item.line in done:
+                if done[item.line] != item.id:
+                    raise InputError(
+                        f"{output} was written for another input: its line {item.line} has id "
+                        f"{done[item.line]!r}, the input's has {item.id!r}. Give another "
+                        "--output, or pass --restart to overwrite it"
+                    )
+                report.skipped += 1
+                if on_progress is not None:
+                    on_progress(report)
+                continue
+            yield item
+
+    todo = fresh(items)
+    first = next(todo, None)
+    if first is None:  # all done already: do not even start a model
+        return report
+    async with model_client(settings) as model:
+        report.usage = model.total
+        with output.open("a", encoding="utf-8") as sink:
+            await _drain(
+                ordered_map(
+                    itertools.chain([first], todo),
+                    lambda item: extract_one(model, item),
+                    window=4 * max(settings.concurrency, 1),
+                ),
+                sink,
+                report,
+                on_progress,
+            )
+    return report
+
+
+async def _drain(
+    finished: AsyncIterator[_Done],
+    sink: IO[str],
+    report: BatchReport,
+    on_progress: Callable[[BatchReport], None] | None,
+) -> None:
+    unavailable_in_a_row = 0
+    async for done in finished:
+        sink.write(done.line)
+        sink.flush()
+        if done.outcome == "error":
+            report.failed += 1
+        else:
+            report.ok += 1
+            report.cached += done.outcome == "cached"
+        unavailable_in_a_row = unavailable_in_a_row + 1 if done.unavailable else 0
+        if on_progress is not None:
+            on_progress(report)
+        if unavailable_in_a_row >= _UNAVAILABLE_IN_A_ROW:
+            raise EndpointUnavailableError(
+                f"the endpoint failed for {unavailable_in_a_row} documents in a row, so the "
+                "batch stopped. Check the server, then rerun the same command with "
+                "--retry-errors to continue and retry those documents"
+            )
+    os.fsync(sink.fileno())
+
+
+def run_batch(items: Iterable[SourceItem], output: Path, **options: Any) -> BatchReport:
+    """Blocking :func:`arun_batch`."""
+    return asyncio.run(arun_batch(items, output, **options))
+
+
+def write_ledger(report: BatchReport, settings: Settings, *, source: str, outcome: str) -> Path:
+    """Add this invocation to the output's ledger (requests, tokens, cost); return its path.
+
+    Each rerun of a batch adds one entry; ``total`` sums them. Cost needs a price for the
+    model (``[prices."MODEL"]`` in the config file, or ``--prices FILE``).
+    """
+    path = ledger_path(report.output)
+    runs: list[dict[str, Any]] = []
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        runs = list(previous["runs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # none yet, or unreadable: start a new one rather than fail the batch
+    price = settings.price
+    usage = report.usage
+    runs.append(
+        {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(report.started)),
+            "seconds": round(report.elapsed, 3),
+            "outcome": outcome,
+            "input": source,
+            "model": settings.endpoint.model,
+            "endpoint": settings.endpoint.display_url,
+            "concurrency": settings.concurrency,
+            "requests_per_minute": settings.requests_per_minute,
+            "tokens_per_minute": settings.tokens_per_minute,
+            "cache": settings.cache_dir is not None,
+            "documents": {
+                "ok": report.ok,
+                "failed": report.failed,
+                "cached": report.cached,
+                "skipped": report.skipped,
+            },
+            "usage": usage.model_dump(),
+            "cost_usd": None
+            if price is None
+            else round(price.cost(usage.prompt_tokens, usage.completion_tokens), 6),
+        }
+    )
+    total = Usage()
+    for run in runs:
+        total.add(Usage.model_validate(run["usage"]))
+    costs = [run["cost_usd"] for run in runs]
+    ledger = {
+        "kind": "llmextract-batch-ledger",
+        "output": str(report.output),
+        "runs": runs,
+        "total": {
+            "usage": total.model_dump(),
+            "cost_usd": None if None in costs else round(sum(costs), 6),
+        },
+    }
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(ledger, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
