@@ -7,6 +7,7 @@
 from llmextract.article import Article, read_article
 from llmextract.client import ModelClient
 from llmextract.errors import (
+    ClusterError,
     ConfigError,
     EmbeddedModelError,
     EndpointAuthError,
@@ -24,6 +25,7 @@ from llmextract.settings import Endpoint, Settings
 
 __all__ = [
     "Article",
+    "ClusterError",
     "ConfigError",
     "DocumentResult",
     "Dropped",

@@ -25,10 +25,10 @@ import itertools
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from llmextract.article import Article
 from llmextract.client import ModelClient
@@ -51,7 +51,11 @@ from llmextract.sources import SourceItem
 
 __all__ = [
     "BatchReport",
+    "BatchWriter",
+    "Done",
+    "Job",
     "arun_batch",
+    "extract_record",
     "ledger_path",
     "prepare_output",
     "run_batch",
@@ -195,11 +199,107 @@ def _error_line(item: SourceItem, kind: str, message: str) -> str:
 
 
 @dataclass
-class _Done:
+class Done:
+    """One finished input item: its output line and how it went."""
+
     item: SourceItem
     line: str
     outcome: Outcome
     unavailable: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to extract from every item; plain data, so it can travel to other processes."""
+
+    settings: Settings
+    tasks: tuple[str, ...]
+    prompts: str | Mapping[str, str] | None = None
+    examples: Mapping[str, Sequence[Example]] | None = None
+
+
+async def extract_record(model: ModelClient, item: SourceItem, job: Job) -> Done:
+    """The output line for ``item``; errors that would fail every item propagate."""
+    if not item.ok:
+        return Done(item, _error_line(item, "InputError", item.error or "unusable"), "error")
+    try:
+        result = await aextract(
+            Article(item.id, item.text or ""),
+            tasks=job.tasks,
+            prompts=job.prompts,
+            settings=job.settings,
+            client=model,
+            examples=job.examples,
+        )
+    except _FATAL:
+        raise
+    except LLMExtractError as error:
+        unavailable = isinstance(error, EndpointUnavailableError)
+        return Done(item, _error_line(item, type(error).__name__, str(error)), "error", unavailable)
+    except Exception as error:  # a bug must not cost the rest of the batch its lines
+        message = f"unexpected error, please report it: {error}"
+        return Done(item, _error_line(item, type(error).__name__, message), "error")
+    cached = result.usage.cached > 0 and result.usage.requests == 0
+    return Done(item, _ok_line(item, result.model_dump_json()), "cached" if cached else "ok")
+
+
+class BatchWriter:
+    """Appends finished lines to the output and keeps the report; skips what is done."""
+
+    def __init__(
+        self,
+        report: BatchReport,
+        *,
+        restart: bool,
+        retry_errors: bool,
+        on_progress: Callable[[BatchReport], None] | None,
+    ) -> None:
+        self.report = report
+        self.written = prepare_output(report.output, restart=restart, retry_errors=retry_errors)
+        self.on_progress = on_progress or (lambda _: None)
+        self.unavailable_in_a_row = 0
+
+    def pending(self, items: Iterable[SourceItem]) -> Iterator[SourceItem]:
+        """The items not yet in the output, after checking it was written for this input."""
+        for item in items:
+            if item.line not in self.written:
+                yield item
+                continue
+            if self.written[item.line] != item.id:
+                raise InputError(
+                    f"{self.report.output} was written for another input: its line {item.line} "
+                    f"has id {self.written[item.line]!r}, the input's has {item.id!r}. Give "
+                    "another --output, or pass --restart to overwrite it"
+                )
+            self.report.skipped += 1
+            self.on_progress(self.report)
+
+    def __enter__(self) -> BatchWriter:
+        self.sink = self.report.output.open("a", encoding="utf-8")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.sink.flush()
+        os.fsync(self.sink.fileno())
+        self.sink.close()
+
+    def write(self, done: Done) -> None:
+        self.sink.write(done.line)
+        self.sink.flush()
+        report = self.report
+        if done.outcome == "error":
+            report.failed += 1
+        else:
+            report.ok += 1
+            report.cached += done.outcome == "cached"
+        self.unavailable_in_a_row = self.unavailable_in_a_row + 1 if done.unavailable else 0
+        self.on_progress(report)
+        if self.unavailable_in_a_row >= _UNAVAILABLE_IN_A_ROW:
+            raise EndpointUnavailableError(
+                f"the endpoint failed for {self.unavailable_in_a_row} documents in a row, so "
+                "the batch stopped. Check the server, then rerun the same command with "
+                "--retry-errors to continue and retry those documents"
+            )
 
 
 async def arun_batch(
@@ -221,95 +321,25 @@ async def arun_batch(
     four times that far ahead so a slow one does not stall the rest. Pass ``report`` to
     watch it fill (it also tells an interrupted caller what was done).
     """
-    done = prepare_output(output, restart=restart, retry_errors=retry_errors)
     report = report or BatchReport(output=output)
-
-    async def extract_one(model: ModelClient, item: SourceItem) -> _Done:
-        if not item.ok:
-            return _Done(item, _error_line(item, "InputError", item.error or "unusable"), "error")
-        try:
-            result = await aextract(
-                Article(item.id, item.text or ""),
-                tasks=tasks,
-                prompts=prompts,
-                settings=settings,
-                client=model,
-                examples=examples,
-            )
-        except _FATAL:
-            raise
-        except LLMExtractError as error:
-            unavailable = isinstance(error, EndpointUnavailableError)
-            line = _error_line(item, type(error).__name__, str(error))
-            return _Done(item, line, "error", unavailable)
-        except Exception as error:  # a bug must not cost the rest of the batch its lines
-            line = _error_line(
-                item, type(error).__name__, f"unexpected error, please report it: {error}"
-            )
-            return _Done(item, line, "error")
-        cached = result.usage.cached > 0 and result.usage.requests == 0
-        return _Done(item, _ok_line(item, result.model_dump_json()), "cached" if cached else "ok")
-
-    def fresh(stream: Iterable[SourceItem]) -> Iterator[SourceItem]:
-        for item in stream:
-            if item.line in done:
-                if done[item.line] != item.id:
-                    raise InputError(
-                        f"{output} was written for another input: its line {item.line} has id "
-                        f"{done[item.line]!r}, the input's has {item.id!r}. Give another "
-                        "--output, or pass --restart to overwrite it"
-                    )
-                report.skipped += 1
-                if on_progress is not None:
-                    on_progress(report)
-                continue
-            yield item
-
-    todo = fresh(items)
+    writer = BatchWriter(
+        report, restart=restart, retry_errors=retry_errors, on_progress=on_progress
+    )
+    job = Job(settings, tuple(tasks), prompts, examples)
+    todo = writer.pending(items)
     first = next(todo, None)
     if first is None:  # all done already: do not even start a model
         return report
     async with model_client(settings) as model:
         report.usage = model.total
-        with output.open("a", encoding="utf-8") as sink:
-            await _drain(
-                ordered_map(
-                    itertools.chain([first], todo),
-                    lambda item: extract_one(model, item),
-                    window=4 * max(settings.concurrency, 1),
-                ),
-                sink,
-                report,
-                on_progress,
-            )
+        with writer:
+            async for done in ordered_map(
+                itertools.chain([first], todo),
+                lambda item: extract_record(model, item, job),
+                window=4 * max(settings.concurrency, 1),
+            ):
+                writer.write(done)
     return report
-
-
-async def _drain(
-    finished: AsyncIterator[_Done],
-    sink: IO[str],
-    report: BatchReport,
-    on_progress: Callable[[BatchReport], None] | None,
-) -> None:
-    unavailable_in_a_row = 0
-    async for done in finished:
-        sink.write(done.line)
-        sink.flush()
-        if done.outcome == "error":
-            report.failed += 1
-        else:
-            report.ok += 1
-            report.cached += done.outcome == "cached"
-        unavailable_in_a_row = unavailable_in_a_row + 1 if done.unavailable else 0
-        if on_progress is not None:
-            on_progress(report)
-        if unavailable_in_a_row >= _UNAVAILABLE_IN_A_ROW:
-            raise EndpointUnavailableError(
-                f"the endpoint failed for {unavailable_in_a_row} documents in a row, so the "
-                "batch stopped. Check the server, then rerun the same command with "
-                "--retry-errors to continue and retry those documents"
-            )
-    os.fsync(sink.fileno())
 
 
 def run_batch(items: Iterable[SourceItem], output: Path, **options: Any) -> BatchReport:

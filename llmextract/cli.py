@@ -245,6 +245,19 @@ def batch_command(
     seed: SeedOpt = None,
     max_reasks: MaxReasksOpt = None,
     retries: RetriesOpt = None,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray", help="Run the extraction on a Ray cluster (pip install 'llmextract[ray]')."
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join, e.g. ray://head:10001 (default: a local one)."),
+    ] = None,
+    ray_actors: Annotated[
+        int, typer.Option(min=1, help="Extractor actors on the cluster, each with --concurrency.")
+    ] = 2,
 ) -> None:
     """Extract from many articles: one output line per input item, resumable.
 
@@ -272,15 +285,26 @@ def batch_command(
     except LLMExtractError as error:
         raise _fail(error) from None
     outcome = "finished"
+    options: dict[str, Any] = {"restart": restart, "retry_errors": retry_errors, "report": report}
     try:
         with _batch_progress(report) as show:
-            asyncio.run(
-                arun_batch(
-                    items, output, settings=settings, tasks=task, prompts=_prompt_choice(prompt),
-                    examples=shown, restart=restart, retry_errors=retry_errors, report=report,
-                    on_progress=show,
-                )
-            )  # fmt: skip
+            if ray:
+                from llmextract.batch import Job
+                from llmextract.distributed import run_batch_ray
+
+                job = Job(settings, tuple(task), _prompt_choice(prompt), shown)
+                run_batch_ray(
+                    items, output, job=job, address=ray_address, actors=ray_actors,
+                    on_progress=show, **options,
+                )  # fmt: skip
+            else:
+                asyncio.run(
+                    arun_batch(
+                        items, output, settings=settings, tasks=task,
+                        prompts=_prompt_choice(prompt), examples=shown, on_progress=show,
+                        **options,
+                    )
+                )  # fmt: skip
     except KeyboardInterrupt:
         outcome = "interrupted"
         _err.print(f"interrupted: {report.done} lines in {output}; rerun the same command to go on")
@@ -289,8 +313,7 @@ def batch_command(
         outcome = f"stopped: {error}"
         raise _fail(error) from None
     finally:
-        if report.done or outcome == "finished":
-            ledger = write_ledger(report, settings, source=source, outcome=outcome)
+        ledger = write_ledger(report, settings, source=source, outcome=outcome)
     usage = report.usage
     cost = settings.price
     spent = f", ${cost.cost(usage.prompt_tokens, usage.completion_tokens):.4f}" if cost else ""

@@ -5,6 +5,7 @@
     ├── ConfigError           a setting, profile or prompt name is wrong
     ├── PromptError           a prompt template is missing or broken
     ├── EmbeddedModelError    the embedded model is not installed or did not start
+    ├── ClusterError          the Ray cluster failed to run a batch
     └── EndpointError         the model endpoint failed
         ├── EndpointAuthError     401/403: the API key is missing or wrong
         ├── EndpointRequestError  another 4xx: the request itself is wrong
@@ -16,6 +17,7 @@ Messages say what went wrong and how to fix it; the CLI prints them as one line.
 from __future__ import annotations
 
 __all__ = [
+    "ClusterError",
     "ConfigError",
     "EmbeddedModelError",
     "EndpointAuthError",
@@ -46,6 +48,10 @@ class PromptError(LLMExtractError):
 
 class EmbeddedModelError(LLMExtractError):
     """The embedded local model is not installed or failed to start."""
+
+
+class ClusterError(LLMExtractError):
+    """The Ray cluster failed to run a batch (llmextract batch --ray)."""
 
 
 class EndpointError(LLMExtractError):
