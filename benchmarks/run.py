@@ -60,13 +60,12 @@ def article(number: int) -> str:
 
 
 @contextlib.contextmanager
-def server(latency_ms: float) -> Iterator[str]:
+def server(latency_ms: float, script: Path | None = None) -> Iterator[str]:
     """The test server in its own process; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llmextract.testing.server", "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    command = [sys.executable, "-m", "llmextract.testing.server", "--latency-ms", str(latency_ms)]
+    if script is not None:
+        command += ["--script", str(script)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         yield process.stdout.readline().split()[-1]
@@ -291,7 +290,7 @@ def main() -> None:
         if args.peers:
             from peers import langextract_throughput
 
-            figures |= langextract_throughput(args, server, article)
+            figures |= langextract_throughput(args, server, article, work)
     print(json.dumps(figures))
 
 

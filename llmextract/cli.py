@@ -307,7 +307,11 @@ def batch_command(
                 )  # fmt: skip
     except KeyboardInterrupt:
         outcome = "interrupted"
-        _err.print(f"interrupted: {report.done} lines in {output}; rerun the same command to go on")
+        _err.print(
+            f"interrupted: {report.done} lines in {output}; rerun the same command to go on",
+            soft_wrap=True,
+            highlight=False,
+        )
         raise typer.Exit(code=130) from None
     except LLMExtractError as error:
         outcome = f"stopped: {error}"

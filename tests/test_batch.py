@@ -243,3 +243,32 @@ def test_the_ledger_prices_the_tokens_when_a_price_table_is_given(
     assert usage["prompt_tokens"] > 0
     assert ledger["total"]["cost_usd"] == pytest.approx(expected, abs=1e-6)
     assert f"${expected:.4f}" in done.stderr
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_articles(source, 200)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))}
+    env["LLMEXTRACT_CONFIG"] = os.devnull + ".absent"
+    with ScriptedServer(latency_ms=20) as server:
+        command = [
+            sys.executable, "-m", "llmextract", "batch", str(source), "-o", str(output),
+            "--base-url", server.url, "--model", "scripted", "--task", "quotes",
+            "--concurrency", "4",
+        ]  # fmt: skip
+        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if output.exists() and output.read_bytes().count(b"\n") >= 20:
+                break
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert "rerun the same command" in stderr
+        assert output.read_bytes().endswith(b"\n")  # whole lines only
+        interrupted = json.loads((tmp_path / "out.ledger.json").read_text())["runs"]
+        assert interrupted[-1]["outcome"] == "interrupted"
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    assert [r["id"] for r in records(output)] == [f"a{i}" for i in range(200)]
