@@ -8,8 +8,9 @@ API keys travel in headers, never in the body, so they never reach the cache.
 
 Only complete HTTP 200 answers are stored, as the JSON the server sent. Storage is one
 SQLite file in write-ahead mode: safe for several processes on one machine, and a record is
-either fully written or absent after a crash. A cache that cannot be read is a miss, never
-an error in the middle of a batch.
+either fully written or absent after a crash. A cache that cannot be read, or an entry
+that does not parse, is a miss, never an error in the middle of a batch. The folder is
+created private (0700) and the file 0600: the answers quote the articles.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class ResponseCache:
         self.path = folder / FILE_NAME
         self.failures = 0
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            # Answers quote the articles: readable by their owner only.
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.path.touch(mode=0o600, exist_ok=True)
             self._db = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )

@@ -286,8 +286,13 @@ class ModelClient:
             if self._cache is not None:
                 key = request_key(self._cache_scope, kwargs)
                 if (hit := self._cache.get(key)) is not None:
-                    call.count(cached=1)
-                    return ChatCompletion.model_validate_json(hit)
+                    try:
+                        cached = ChatCompletion.model_validate_json(hit)
+                    except ValueError:  # a damaged entry is a miss; the answer replaces it
+                        pass
+                    else:
+                        call.count(cached=1)
+                        return cached
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(settings.transport_retries + 1),
                 wait=wait,

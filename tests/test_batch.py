@@ -269,3 +269,25 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
     assert [r["id"] for r in records(output)] == [f"a{i}" for i in range(200)]
+
+
+def test_a_planted_api_key_appears_nowhere_a_batch_writes(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    key = "sk-planted-batch-secret-42"
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_articles(source, 3)
+    scripted_server.enqueue(Reply(status=503), Reply(status=500))  # error records, too
+    cache = tmp_path / "cache"
+    done = batch(
+        scripted_server, source, output, "--api-key", key, "--concurrency", "1",
+        LLMEXTRACT_CACHE_DIR=str(cache),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [r["status"] for r in records(output)] == ["error", "error", "ok"]
+    assert scripted_server.requests[0].headers["authorization"] == f"Bearer {key}"
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != source]
+    assert {p.name for p in written} >= {"out.jsonl", "out.ledger.json", "responses.sqlite3"}
+    for path in written:
+        assert key.encode() not in path.read_bytes(), path
+    assert key not in done.stdout + done.stderr

@@ -86,3 +86,22 @@ def test_the_cache_never_stores_the_api_key(
     assert "1 answers" in info.stdout
     cleared = run_cli("cache", "clear", LLMEXTRACT_CACHE_DIR=str(tmp_path / "cache"))
     assert "removed 1 answers" in cleared.stdout
+
+
+def test_a_damaged_entry_is_a_miss_and_is_replaced(
+    scripted_server: ScriptedServer, sample_text: str, tmp_path: Path
+) -> None:
+    settings = replace(settings_for(scripted_server.url), cache_dir=tmp_path)
+    extract(sample_text, tasks=["quotes"], settings=settings)
+    cache = ResponseCache(tmp_path)
+    cache._db.execute("UPDATE responses SET body = substr(body, 1, 40)")  # a torn answer
+    again = extract(sample_text, tasks=["quotes"], settings=settings)
+    assert again.usage.requests == 1 and again.usage.cached == 0 and again.quotes
+    third = extract(sample_text, tasks=["quotes"], settings=settings)
+    assert third.usage.cached == 1 and third.quotes == again.quotes
+
+
+def test_the_cache_is_private_to_its_owner(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c")
+    assert (tmp_path / "c").stat().st_mode & 0o777 == 0o700
+    assert cache.path.stat().st_mode & 0o777 == 0o600
