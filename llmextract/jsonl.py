@@ -11,9 +11,12 @@ __all__ = ["numbered_lines"]
 
 
 def numbered_lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` for every non-blank line of a UTF-8 text file, streaming."""
+    """``(line number, line)`` for every non-blank line of a UTF-8 text file, streaming.
+
+    Lines end at ``\n`` only, as JSONL defines: a bare ``\r`` is whitespace inside a line.
+    """
     try:
-        handle = Path(path).open(encoding="utf-8")  # noqa: SIM115 - closed by the with below
+        handle = Path(path).open(encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by the with below
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from None
     with handle:

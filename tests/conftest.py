@@ -64,3 +64,14 @@ def run_cli(
         check=False,
         cwd=cwd,
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability figures (faults, bad inputs, crashes, leaks) of this run, if any."""
+    from tests import reliability
+
+    lines = reliability.render()
+    if lines:
+        terminalreporter.write_sep("=", "reliability summary")
+        for line in lines:
+            terminalreporter.write_line(line)

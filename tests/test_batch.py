@@ -190,9 +190,14 @@ def test_csv_and_folder_inputs(scripted_server: ScriptedServer, tmp_path: Path) 
 
 
 def interrupt_midway(
-    server: ScriptedServer, source: Path, output: Path, sig: signal.Signals, *extra: str
+    server: ScriptedServer,
+    source: Path,
+    output: Path,
+    sig: signal.Signals,
+    *extra: str,
+    after_lines: int = 20,
 ) -> tuple[int, str, list[str], dict[str, str]]:
-    """Start a batch in its own process, send ``sig`` once 20+ lines are written, wait."""
+    """Start a batch in its own process, send ``sig`` once ``after_lines`` are written."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))}
     env["LLMEXTRACT_CONFIG"] = os.devnull + ".absent"
     command = [
@@ -202,9 +207,9 @@ def interrupt_midway(
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if output.exists() and output.read_bytes().count(b"\n") >= 20:
+        if output.exists() and output.read_bytes().count(b"\n") >= after_lines:
             break
-        time.sleep(0.02)
+        time.sleep(0.005)
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
     return process.returncode, stderr, command, env

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from llmextract.testing.server import Reply, RequestRecord, ScriptedServer
+    from llmextract.testing.server import FAULTS, Reply, RequestRecord, ScriptedServer
 
-__all__ = ["Reply", "RequestRecord", "ScriptedServer"]
+__all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer"]
 
 
 def __getattr__(name: str) -> Any:

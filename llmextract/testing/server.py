@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import ipaddress
 import json
+import random
 import re
 import signal
 import socket
@@ -37,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any
 
-__all__ = ["Reply", "RequestRecord", "ScriptedServer", "main"]
+__all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer", "main"]
 
 JSONDict = dict[str, Any]
 
@@ -176,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             self._send_json(400, _error_body(400, "stream=true is not supported by ScriptedServer"))
             return
-        reply, number = owner._next_reply()
+        reply, number = owner._next_reply(body)
         status = reply.status
         # The answer is made before the latency passes, so that the latency is what a
         # client waits, however many requests the server answers at once.
@@ -271,12 +272,23 @@ class ScriptedServer:
         latency_ms: float = 0,
         host: str = "127.0.0.1",
         port: int = 0,
+        chaos: float = 0.0,
+        seed: int = 0,
+        fault_delay_s: float = 2.0,
     ) -> None:
         if latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
         if not _is_loopback(host):
             raise ValueError(f"ScriptedServer binds to loopback only, not {host!r}")
+        if not 0.0 <= chaos <= 1.0:
+            raise ValueError("chaos must be between 0 and 1")
         self.latency_ms = float(latency_ms)
+        # With chaos > 0, that share of unscripted requests gets a fault from FAULTS, drawn
+        # by a generator seeded with `seed`; a "timeout" fault waits `fault_delay_s`.
+        self.chaos = chaos
+        self.fault_delay_s = fault_delay_s
+        self._rng = random.Random(seed)  # noqa: S311 - a test schedule, not a secret
+        self._injected: list[tuple[str, JSONDict]] = []
         self.host = host
         self.port = port
         self._lock = threading.Lock()
@@ -303,6 +315,12 @@ class ScriptedServer:
         """Snapshot of every POST received so far, oldest first."""
         with self._lock:
             return list(self._log_records)
+
+    @property
+    def injected(self) -> list[tuple[str, JSONDict]]:
+        """Every fault chaos injected, with the request body it answered, oldest first."""
+        with self._lock:
+            return list(self._injected)
 
     @property
     def peak_in_flight(self) -> int:
@@ -374,11 +392,16 @@ class ScriptedServer:
         with self._lock:
             self._log_records.append(record)
 
-    def _next_reply(self) -> tuple[Reply, int]:
+    def _next_reply(self, body: JSONDict) -> tuple[Reply, int]:
         with self._lock:
             self._count += 1
-            reply = self._queue.popleft() if self._queue else Reply()
-            return reply, self._count
+            if self._queue:
+                return self._queue.popleft(), self._count
+            if self.chaos and self._rng.random() < self.chaos:
+                fault = self._rng.choice(FAULTS)
+                self._injected.append((fault, body))
+                return _fault_reply(fault, body, self.fault_delay_s), self._count
+            return Reply(), self._count
 
     @contextmanager
     def _answering(self) -> Iterator[None]:
@@ -581,6 +604,55 @@ _TARGET_RE = re.compile(
     rf"^\s+(?:(?:the|a|an|his|her|their|its|this|that)\s+)?({_CAP_WORD}(?: {_CAP_WORD}){{0,2}})"
 )
 _NEXT_WORDS_RE = re.compile(r"^\s*(\S+(?:\s+\S+){0,2})")
+
+
+FAULTS: tuple[str, ...] = (
+    "429 retry-after",
+    "429",
+    "500",
+    "502",
+    "503",
+    "connection reset",
+    "read timeout",
+    "slow trickle",
+    "truncated",
+    "invalid json",
+    "wrong shape",
+    "no tool call",
+    "empty choices",
+    "invented quote",
+    "repeated 500 times",
+)
+_INVENTED = "These words were never written in the article the model was given."
+
+
+def _fault_reply(fault: str, body: JSONDict, delay_s: float) -> Reply:
+    """The reply that injects ``fault`` into the answer to ``body`` (see FAULTS)."""
+    answer = _default_arguments(body)
+    field, items = next(iter(answer.items()), ("quotes", []))
+    simple: dict[str, Reply] = {
+        "429 retry-after": Reply(status=429, headers={"Retry-After": "0"}),
+        "429": Reply(status=429),
+        "500": Reply(status=500),
+        "502": Reply(status=502),
+        "503": Reply(status=503),
+        "connection reset": Reply(drop_connection=True),
+        "read timeout": Reply(delay_s=delay_s),
+        "slow trickle": Reply(trickle_s=0.3),
+        "truncated": Reply(finish_reason="length", content=json.dumps(answer)[:40]),
+        "invalid json": Reply(content='{"' + field + '": [{"content": "unterminated'),
+        "wrong shape": Reply(arguments={"answer": "none", "items": [1, 2, 3]}),
+        "no tool call": Reply(no_tool_call=True),
+        "empty choices": Reply(empty_choices=True),
+    }
+    if fault in simple:
+        return simple[fault]
+    if fault == "invented quote":
+        invented = {"content": _INVENTED, "speaker": "Nobody", "cue": "said", "kind": "direct"}
+        return Reply(arguments={field: [invented] if field == "quotes" else items})
+    if fault == "repeated 500 times":
+        return Reply(arguments={field: (items[:1] or [{"content": _INVENTED}]) * 500})
+    raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
 
 
 def _default_arguments(request_body: JSONDict) -> JSONDict:
@@ -870,6 +942,17 @@ def _parser() -> argparse.ArgumentParser:
         help="extra delay added to every chat completion, in milliseconds (default: 0)",
     )
     parser.add_argument(
+        "--chaos",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="share of unscripted requests answered with a random fault (429, 5xx, reset, "
+        "timeout, truncation, invalid JSON, ...; default: 0)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the fault schedule (default: 0)"
+    )
+    parser.add_argument(
         "--script",
         metavar="FILE",
         help="JSONL file, one reply per line as a JSON object with Reply field names "
@@ -885,7 +968,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         script = _load_script(args.script) if args.script else []
-        server = ScriptedServer(script, latency_ms=args.latency_ms, host=args.host, port=args.port)
+        server = ScriptedServer(
+            script, latency_ms=args.latency_ms, host=args.host, port=args.port,
+            chaos=args.chaos, seed=args.seed,
+        )  # fmt: skip
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     stop = threading.Event()
