@@ -154,6 +154,10 @@ def extract_command(
     max_reasks: MaxReasksOpt = None,
     retries: RetriesOpt = None,
     no_cache: NoCacheOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Also write an HTML view of the article with the records in place."),
+    ] = None,
 ) -> None:
     """Extract quotes, events and stances from one article and print them as JSON.
 
@@ -186,6 +190,11 @@ def extract_command(
         raise _fail(error) from None
     indent = 2 if output_format is OutputFormat.json else None
     _write(result.model_dump_json(indent=indent) + "\n", output)
+    if html is not None:
+        from llmextract.render import ViewDocument, render_view
+
+        view = render_view([ViewDocument(source.id, source.text, result)], title=source.id)
+        _write(view, html)
 
 
 @app.command("batch")
@@ -329,6 +338,38 @@ def batch_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("render")
+def render_command(
+    results: Annotated[
+        Path, typer.Argument(help="Results: extract's JSON or JSONL, or batch output JSONL.")
+    ],
+    source: Annotated[
+        str,
+        typer.Option(
+            help="What was extracted from: the article file, or the batch input "
+            "(JSONL, CSV, folder)."
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    title: Annotated[str | None, typer.Option(help="Page title (default: the file name).")] = None,
+) -> None:
+    """Write one self-contained HTML view of the records over their articles.
+
+    Spans are highlighted in place and coloured by kind; click a record to scroll to it;
+    filter by task, event type and speaker; see what was dropped and why; step through a
+    batch document by document. No network is needed to open it.
+    """
+    from llmextract.render import render_view
+    from llmextract.results import with_articles
+
+    try:
+        documents = with_articles(results, source)
+    except LLMExtractError as error:
+        raise _fail(error) from None
+    _write(render_view(documents, title=title or results.name), output)
+    typer.echo(f"wrote {output} ({len(documents)} documents)")
 
 
 def _prompt_choice(values: list[str] | None) -> str | dict[str, str] | None:

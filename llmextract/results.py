@@ -1,0 +1,107 @@
+"""Reading extraction results back (extract JSON/JSONL, batch JSONL) with their articles."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from llmextract.article import Article, read_article
+from llmextract.errors import InputError
+from llmextract.render import ViewDocument
+from llmextract.schemas import DocumentResult
+from llmextract.sources import iter_source, source_kind
+
+__all__ = ["ResultLine", "read_results", "with_articles"]
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    line: int | None  # the batch input line, for batch records
+    id: str
+    result: DocumentResult | None
+    error: str | None = None
+
+
+def read_results(path: Path) -> Iterator[ResultLine]:
+    """The results in ``path``: one indented JSON document, or JSONL of results or batch
+    records."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot be read ({error})") from None
+    try:
+        whole = json.loads(text)
+        lines = [(1, whole)] if isinstance(whole, dict) else None
+    except ValueError:
+        lines = None
+    if lines is None:
+        lines = []
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if raw.strip():
+                try:
+                    lines.append((number, json.loads(raw)))
+                except ValueError:
+                    raise InputError(f"{path}:{number}: not valid JSON") from None
+    for number, data in lines:
+        yield _result_line(path, number, data)
+
+
+def _result_line(path: Path, number: int, data: object) -> ResultLine:
+    if not isinstance(data, dict):
+        raise InputError(f"{path}:{number}: not an extraction result")
+    try:
+        if "status" in data and "line" in data:  # a batch record
+            if data["status"] == "error":
+                return ResultLine(data["line"], str(data["id"]), None, data["error"]["message"])
+            result = DocumentResult.model_validate(data["result"])
+            return ResultLine(data["line"], str(data["id"]), result)
+        result = DocumentResult.model_validate(data)
+    except (KeyError, TypeError, ValidationError) as error:
+        raise InputError(
+            f"{path}:{number}: not an extraction result ({str(error).splitlines()[0]})"
+        ) from None
+    return ResultLine(None, result.id, result)
+
+
+def _articles(source: str) -> Iterator[tuple[int | None, str, str | None]]:
+    """(line, id, text) of every article in ``source``: one text file, or a batch input."""
+    try:
+        source_kind(source)
+    except InputError:  # not a batch input: one article file
+        article = read_article(source)
+        yield None, article.id, article.text
+        return
+    for item in iter_source(source):
+        yield item.line, item.id, item.text
+
+
+def with_articles(results: Path, source: str) -> list[ViewDocument]:
+    """Each result with the text it was extracted from, checked by content hash."""
+    lines = list(read_results(results))
+    by_line: dict[int, str | None] = {}
+    by_id: dict[str, str | None] = {}
+    for line, item_id, text in _articles(source):
+        if line is not None:
+            by_line[line] = text
+        by_id.setdefault(item_id, text)
+    if len(by_id) == 1 and len(lines) == 1:  # one article and one result: ids may differ
+        by_id = {lines[0].id: next(iter(by_id.values()))}
+    documents = []
+    for entry in lines:
+        text = by_line.get(entry.line) if entry.line is not None else by_id.get(entry.id)
+        if text is None:
+            if entry.result is None:
+                documents.append(ViewDocument(entry.id, "", None, entry.error))
+                continue
+            raise InputError(f"{source}: has no article for result {entry.id!r}")
+        if entry.result is not None and Article(entry.id, text).sha256 != entry.result.sha256:
+            raise InputError(
+                f"{source}: the text of {entry.id!r} is not the one that was extracted "
+                "(its sha256 differs); give the input the results were made from"
+            )
+        documents.append(ViewDocument(entry.id, text, entry.result, entry.error))
+    return documents
