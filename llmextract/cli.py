@@ -525,6 +525,10 @@ def eval_command(
     markdown: Annotated[
         Path | None, typer.Option(help="Also write the metrics table as Markdown here.")
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Also write an HTML report: charts, and gold beside predictions."),
+    ] = None,
 ) -> None:
     """Score extractions against gold: P/R/F1 per task and field, with 95% bootstrap CIs."""
     from llmextract.evaluation.report import to_markdown
@@ -548,6 +552,11 @@ def eval_command(
     _write(json.dumps(run, indent=1, ensure_ascii=False) + "\n", path)
     if markdown is not None:
         _write(to_markdown(run), markdown)
+    if html is not None:
+        from llmextract.evaluation.gold import load_gold
+        from llmextract.evaluation.html import eval_html
+
+        _write(eval_html(run, load_gold(config.gold, limit=config.limit)), html)
     _print_metrics(run)
     typer.echo(f"run record: {path}")
 
@@ -564,6 +573,9 @@ def compare_command(
         ),
     ] = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the table here.")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write an HTML report with the deltas as a chart.")
+    ] = None,
 ) -> None:
     """Per-metric F1 deltas (B - A) with paired-bootstrap 95% CIs and the documents that flipped."""
     from llmextract.evaluation.report import compare_runs
@@ -595,6 +607,10 @@ def compare_command(
             typer.echo(f"{row['metric']} flipped: {shown}")
     if markdown is not None:
         _write(table, markdown)
+    if html is not None:
+        from llmextract.evaluation.html import compare_html
+
+        _write(compare_html(a, b, comparison), html)
     rows = {row["metric"]: row for row in comparison["rows"]}
     for metric in fail_if_worse or []:
         if metric not in rows:

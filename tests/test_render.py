@@ -176,3 +176,65 @@ def test_a_hostile_article_shows_as_text_and_runs_nothing(
     page.locator("#doc-select").select_option("2")
     assert "EndpointUnavailableError" in page.locator("#status").inner_text()
     assert page.errors == []
+
+
+GOLD = Path(__file__).resolve().parent.parent / "evals" / "gold" / "handwritten.jsonl"
+
+
+def test_the_eval_report_charts_every_metric_and_marks_matches_misses_and_false_positives(
+    page: Any, tmp_path: Path
+) -> None:
+    report, record = tmp_path / "report.html", tmp_path / "run.json"
+    done = run_cli("eval", str(GOLD), "--system", "rules", "-o", str(record), "--html", str(report))
+    assert done.returncode == 0, done.stderr
+    run = json.loads(record.read_text())
+    page.goto(report.as_uri())
+    assert page.locator("#metrics rect.bar").count() == len(run["metrics"])
+    assert page.locator("#metrics line.ci").count() == len(run["metrics"])
+    options = page.locator("#doc-select option")
+    assert options.count() == len(run["documents"])
+    texts = {
+        json.loads(line)["id"]: json.loads(line)["text"] for line in GOLD.read_text().splitlines()
+    }
+    misses = false_positives = 0
+    for index in range(options.count()):
+        page.locator("#doc-select").select_option(str(index))
+        text = texts[run["documents"][index]["id"]]
+        for side in ("gold", "pred"):
+            pieces = page.eval_on_selector_all(
+                f"#pair .{side} mark", "ms => ms.map(m => [m.dataset.spans, m.textContent])"
+            )
+            spans: dict[str, str] = {}  # span -> its text, put together from its pieces
+            for keys, piece in pieces:
+                for key in keys.split():
+                    spans[key] = spans.get(key, "") + piece
+            for key, joined in spans.items():
+                task, _, status, start, end = key.split(":")
+                assert text[int(start) : int(end)] == joined
+                if task == "quotes":
+                    misses += status == "miss"
+                    false_positives += status == "fp"
+    assert misses == run["metrics"]["quotes.content"]["fn"]
+    assert false_positives == run["metrics"]["quotes.content"]["fp"]
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_the_compare_report_shows_each_delta_and_the_verdict(page: Any, tmp_path: Path) -> None:
+    from tests.test_eval import predictions_from_gold
+
+    predictions_from_gold(tmp_path / "good.jsonl")
+    predictions_from_gold(tmp_path / "bad.jsonl", keep=0.0)
+    for name in ("good", "bad"):
+        done = run_cli("eval", str(GOLD), "--pred", str(tmp_path / f"{name}.jsonl"), "-o",
+                       str(tmp_path / f"{name}.json"))  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    report = tmp_path / "diff.html"
+    done = run_cli("compare", str(tmp_path / "good.json"), str(tmp_path / "bad.json"), "--html",
+                   str(report))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page.goto(report.as_uri())
+    rows = page.locator("#metrics table tr").count() - 1
+    assert rows > 0 and page.locator("#metrics rect.bar").count() == rows
+    assert "worse" in page.locator("#metrics table").inner_text()
+    assert page.errors == []
