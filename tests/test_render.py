@@ -238,3 +238,17 @@ def test_the_compare_report_shows_each_delta_and_the_verdict(page: Any, tmp_path
     assert rows > 0 and page.locator("#metrics rect.bar").count() == rows
     assert "worse" in page.locator("#metrics table").inner_text()
     assert page.errors == []
+
+
+def test_a_batch_of_thousands_of_documents_stays_navigable(
+    page: Any, documents: list[ViewDocument], tmp_path: Path
+) -> None:
+    many = [ViewDocument(f"doc{i}", documents[0].text, documents[0].result) for i in range(3000)]
+    open_view(page, many, tmp_path)
+    assert page.locator("#doc-select option").count() == 3000
+    assert page.locator("#article mark").count() > 0
+    page.locator("#doc-select").select_option("2999")
+    assert page.locator("#position").inner_text() == "3000 / 3000"
+    # One document is drawn at a time, whatever the batch size.
+    assert page.eval_on_selector("#article", "a => a.textContent") == documents[0].text
+    assert page.errors == []

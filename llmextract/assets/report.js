@@ -19,7 +19,7 @@ function svg(tag, attrs, text) {
 
 // One row per metric: a bar from `from` to `value`, a whisker from low to high.
 function chart(rows, { min, max, label }) {
-  const width = 760, left = 230, row = 22, scale = (v) => left + (v - min) / (max - min) * (width - left - 60);
+  const width = 760, left = 230, row = 22, scale = (v) => left + (v - min) / (max - min) * (width - left - 110);
   const box = svg("svg", { width, height: rows.length * row + 30, role: "img", "aria-label": label });
   box.append(svg("line", { class: "axis", x1: scale(Math.max(min, 0)), x2: scale(Math.max(min, 0)), y1: 0, y2: rows.length * row }));
   rows.forEach((r, i) => {
@@ -28,7 +28,7 @@ function chart(rows, { min, max, label }) {
     const [a, b] = [scale(Math.min(0, r.value)), scale(Math.max(0, r.value))];
     box.append(svg("rect", { class: "bar", x: Math.min(a, b), y: y + 4, width: Math.max(Math.abs(b - a), 1), height: row - 8, "data-metric": r.key }));
     box.append(svg("line", { class: "ci", x1: scale(r.low), x2: scale(r.high), y1: y + row / 2, y2: y + row / 2 }));
-    box.append(svg("text", { x: width - 55, y: y + 15, "font-size": 12 }, r.value.toFixed(3)));
+    box.append(svg("text", { x: width - 90, y: y + 15, "font-size": 12 }, r.value.toFixed(3)));
   });
   for (const tick of [min, (min + max) / 2, max])
     box.append(svg("text", { x: scale(tick) - 10, y: rows.length * row + 20, "font-size": 11 }, tick.toFixed(2)));
