@@ -61,6 +61,9 @@ Quotes (:func:`find_quotes`)
       after the quote in the sentence.  A quote with no cue in a paragraph
       where an earlier direct quote had one inherits that cue
       (``"X," he said. "Y."``).
+    * Parts of one quotation joined by a short frame that holds their cue
+      (``"X," Reed said. "Y."``) form one candidate from the first part's start
+      to the last part's end, frame included, as PolNeAR annotates them.
     * Indirect: every cue in a sentence that is outside quotation marks and
       not the cue of a direct quote standing before it, nor passive
       (followed by ``by``).  Content is:
@@ -118,6 +121,7 @@ Stances (:func:`find_stances`)
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -855,6 +859,30 @@ def _indirect_drafts(doc: _Doc, directs: Sequence[_Draft]) -> list[_Draft]:
     return drafts
 
 
+# Between the parts of one quotation: the closing mark, a short frame holding the cue
+# ("," Reed said. "), and the next opening mark.
+_PART_GAP = re.compile(r'[,.;:!?\u2026]?\s*["\u201d][^"\u201c\u201d\n]{1,80}?["\u201c]\s*')
+
+
+def _joined(text: str, directs: list[_Draft]) -> list[_Draft]:
+    """Direct quotes whose parts frame one cue (``"X," Reed said. "Y."``) as one draft."""
+    out: list[_Draft] = []
+    for draft in sorted(directs, key=lambda d: d.start):
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.cue is not None
+            and draft.paragraph == last.paragraph
+            and last.end <= last.cue[0] < last.cue[1] <= draft.start
+            and draft.cue in (None, last.cue)
+            and _PART_GAP.fullmatch(text, last.end, draft.start)
+        ):
+            out[-1] = dataclasses.replace(last, end=draft.end)
+            continue
+        out.append(draft)
+    return out
+
+
 def find_quotes(text: str, *, limit: int = 24) -> list[QuoteCandidate]:
     """Direct, indirect and mixed quote candidates; see the module docstring."""
     doc = _Doc(text)
@@ -869,7 +897,7 @@ def find_quotes(text: str, *, limit: int = 24) -> list[QuoteCandidate]:
             for m in mixed
         )
     ]
-    drafts = sorted([*kept, *indirects], key=lambda d: (d.start, d.end))
+    drafts = sorted([*_joined(text, kept), *indirects], key=lambda d: (d.start, d.end))
     out: list[QuoteCandidate] = []
     last_speaker: dict[int, Mention] = {}
     for d in drafts:

@@ -529,6 +529,7 @@ def eval_command(
         Path | None,
         typer.Option(help="Also write an HTML report: charts, and gold beside predictions."),
     ] = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Score extractions against gold: P/R/F1 per task and field, with 95% bootstrap CIs."""
     from llmextract.evaluation.report import to_markdown
@@ -542,7 +543,7 @@ def eval_command(
         )  # fmt: skip
         settings = Settings.from_env(
             profile=config.profile, base_url=config.base_url, model=config.model,
-            api_key=api_key, mode=mode,
+            api_key=api_key, mode=mode, use_cache=not no_cache,
         )  # fmt: skip
         with _progress("Extracting") as advance:
             run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)

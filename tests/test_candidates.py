@@ -128,8 +128,13 @@ def test_quote_candidates_on_article() -> None:
         for q in quotes
     ]
     assert got == [
-        ("We will stand together", "direct", "said", "Sergey Lavrov"),
-        ("Nobody can divide us.", "direct", "said", "Sergey Lavrov"),  # multi-part
+        # One quotation in two parts framing its cue is one candidate, frame included.
+        (
+            "We will stand together,” Lavrov said. “Nobody can divide us.",
+            "direct",
+            "said",
+            "Sergey Lavrov",
+        ),
         ("China backed Russia's position", "indirect", "told", "Wang Yi"),
         ("talks would continue", "indirect", "added", "Wang Yi"),
         ("the harbour will reopen in March", "indirect", "According to", "Elena Ruiz"),
@@ -138,15 +143,13 @@ def test_quote_candidates_on_article() -> None:
         ("The vote was fair and open.", "direct", "said", "Tom Baker"),
     ]
     check_spans(ARTICLE, quotes)
-    # The multi-part quote shares one cue and one speaker mention.
-    assert quotes[0].cue == quotes[1].cue == span(ARTICLE, "said")
-    assert quotes[0].speakers == quotes[1].speakers
+    assert quotes[0].cue == span(ARTICLE, "said")
     assert quotes[0].speakers[0] == Mention(
         *span(ARTICLE, "Lavrov", 1), "Lavrov", "name", "Sergey Lavrov"
     )
     # Pronoun speakers keep their own span and carry the resolution.
-    assert quotes[3].speakers[0].text == "He"
-    assert quotes[7].speakers[0].kind == "pronoun"
+    assert quotes[2].speakers[0].text == "He"
+    assert quotes[6].speakers[0].kind == "pronoun"
     # The quoted fragment of the mixed quote is not repeated as a direct quote.
     assert "no choice at all" not in texts(quotes)
 
@@ -389,3 +392,20 @@ def test_pathological_input_finishes(finder: object) -> None:
     text = ("Wang " * 2000) + ('"' * 500) + (", " * 2000) + ("a " * 3000) + "said"
     assert callable(finder)
     finder(text)
+
+
+def test_quotation_parts_join_only_around_their_shared_cue() -> None:
+    text = (
+        '"We are ready," Ruiz said. "The wall is built. Nobody loses a day," she added.\n\n'
+        '"First part here," Baker said. "Second part here." "Third part too."\n\n'
+        '"Alone in this paragraph now."\n\n"Another paragraph here," Nair said.'
+    )
+    got = [q.text for q in find_quotes(text) if q.kind == "direct"]
+    assert got == [
+        "We are ready",  # the next part has a cue of its own
+        "The wall is built. Nobody loses a day",
+        'First part here," Baker said. "Second part here.',  # joined around "said"
+        "Third part too.",  # no frame with a cue between: not joined
+        "Alone in this paragraph now.",
+        "Another paragraph here",
+    ]
