@@ -4,7 +4,7 @@ langextract (``pip install langextract``) sends one plain chat completion per te
 with ``response_format: json_object`` and parses its own answer format, so the server is
 given a script of that answer: the mayor's quotation, which every benchmark document holds.
 Its OpenAI provider runs ``max_workers`` requests at once in threads, one batch of
-``batch_length`` chunks at a time.
+``batch_length`` chunks at a time; all documents go in one batch, its fastest setting.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def langextract_throughput(
                 examples=examples,
                 model=model,
                 max_char_buffer=5000,  # one chunk, so one request, per document
-                batch_length=args.concurrency,
+                # All chunks in one batch: langextract runs its batches one after another,
+                # so this is its fastest setting (batch_length = workers measured 1.61).
+                batch_length=args.docs,
                 max_workers=args.concurrency,
                 fence_output=False,
                 use_schema_constraints=False,
