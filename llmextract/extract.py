@@ -177,24 +177,38 @@ async def _ask(
     *,
     depth: int,
 ) -> tuple[list[Any], list[Dropped]]:
-    """Records from ``text[start:end]``; a cut-off answer splits the passage in two."""
+    """Records from ``text[start:end]``; a cut-off answer splits the passage in two.
+
+    A choice prompt may need several requests (one per group of candidates); a passage cut
+    off in one of them is only split when it is its only request, since splitting re-asks
+    about every candidate of the passage.
+    """
     passage = text[start:end]
-    request = prompt.prepare(passage)
-    if request is None:  # a choice prompt found no candidates: nothing to ask
-        return [], []
-    try:
-        answer = await model.ask(
-            request.messages,
-            request.schema,
-            text=passage,
-            offset=start,
-            usage=usage,
-            candidates=request.candidates,
-        )
-        return answer.records, answer.dropped
-    except TruncatedAnswerError as error:
-        middle = _middle_boundary(passage)
-        if depth >= _MAX_SPLITS or middle is None:
+    requests = prompt.prepare(passage)  # none: a choice prompt found no candidates
+    records: list[Any] = []
+    dropped: list[Dropped] = []
+    for request in requests:
+        try:
+            answer = await model.ask(
+                request.messages,
+                request.schema,
+                text=passage,
+                offset=start,
+                usage=usage,
+                candidates=request.candidates,
+            )
+            records.extend(answer.records)
+            dropped.extend(answer.dropped)
+        except TruncatedAnswerError as error:
+            middle = _middle_boundary(passage)
+            if len(requests) == 1 and depth < _MAX_SPLITS and middle is not None:
+                first = await _ask(
+                    model, prompt, text, start, start + middle, usage, depth=depth + 1
+                )
+                second = await _ask(
+                    model, prompt, text, start + middle, end, usage, depth=depth + 1
+                )
+                return first[0] + second[0], first[1] + second[1]
             kept = salvage(
                 request.schema,
                 error.raw,
@@ -204,10 +218,9 @@ async def _ask(
                 cut_off=True,
                 candidates=request.candidates,
             )
-            return kept.records, kept.dropped
-        first = await _ask(model, prompt, text, start, start + middle, usage, depth=depth + 1)
-        second = await _ask(model, prompt, text, start + middle, end, usage, depth=depth + 1)
-        return first[0] + second[0], first[1] + second[1]
+            records.extend(kept.records)
+            dropped.extend(kept.dropped)
+    return records, dropped
 
 
 def _middle_boundary(passage: str) -> int | None:

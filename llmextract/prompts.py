@@ -52,6 +52,7 @@ def prompt_dir() -> Path:
 PromptStyle = Literal["copy", "choose"]
 _STYLE_MARK = "{# llmextract: choose #}"
 _CHOICE_LIMIT = 16  # candidates per request: one decision each keeps the answer short
+_FINDER_LIMIT = 10_000  # candidates per passage: in effect, all of them
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,25 @@ class Prompt:
             self, examples=chosen, id=_prompt_id(self.name, self.source, self.schema, chosen)
         )
 
-    def prepare(self, passage: str) -> Request | None:
-        """The request for one article (or chunk of one); None if there is nothing to ask."""
+    def prepare(self, passage: str) -> list[Request]:
+        """The requests for one article (or chunk of one); none if there is nothing to ask.
+
+        A copy prompt makes one request. A choice prompt makes one per group of at most
+        16 candidates, each showing the whole passage, so that every candidate the code
+        found is decided on and every answer stays short.
+        """
         if self.style == "copy":
-            return Request(self.render(passage), self.schema)
-        candidates = tuple(_FINDERS[self.task](passage, limit=_CHOICE_LIMIT))
-        if not candidates:
-            return None
-        shown = [_show(self.task, passage, c) for c in candidates]
-        messages = self.render(passage, candidates=shown)
-        return Request(messages, choice_schema(self.task, len(candidates)), candidates)
+            return [Request(self.render(passage), self.schema)]
+        found = tuple(_FINDERS[self.task](passage, limit=_FINDER_LIMIT))
+        requests = []
+        for first in range(0, len(found), _CHOICE_LIMIT):
+            candidates = found[first : first + _CHOICE_LIMIT]
+            shown = [_show(self.task, passage, c) for c in candidates]
+            messages = self.render(passage, candidates=shown)
+            requests.append(
+                Request(messages, choice_schema(self.task, len(candidates)), candidates)
+            )
+        return requests
 
     def render(self, article: str, **extra: Any) -> list[dict[str, str]]:
         """The chat messages for one article (or chunk of one)."""

@@ -296,3 +296,21 @@ def test_choose_prompts_skip_the_model_when_there_is_nothing_to_choose(
     result = extract("the weather was fine and calm all day long.", settings=settings)
     assert (result.quotes, result.events, result.stances) == ([], [], [])
     assert scripted_server.requests == []
+
+
+def test_more_candidates_than_one_request_holds_are_all_decided(
+    scripted_server: ScriptedServer,
+) -> None:
+    text = "\n\n".join(
+        f'"The harbour plan number {i} is ready," said Councillor Ann Reyes{i}.' for i in range(40)
+    )
+    settings = settings_for(scripted_server.url, prompt_style="choose", chunk_chars=12000)
+    result = extract(text, tasks=["quotes"], settings=settings)
+    offered = [
+        r.body["tools"][0]["function"]["parameters"]["properties"]["decisions"]["maxItems"]
+        for r in scripted_server.requests
+        if r.body is not None
+    ]
+    assert offered == [16, 16, 8]  # 40 candidates in groups of at most 16
+    assert len(result.quotes) == 40  # none left out
+    assert assert_grounded(text, json.loads(result.model_dump_json())) >= 40

@@ -39,13 +39,11 @@ def rule_extract(text: str, task: Task, *, chunk_chars: int = 6000) -> list[Any]
     prompt = load_prompt(task, style="choose")
     records: list[Any] = []
     for chunk in make_chunks(text, max_chars=chunk_chars, overlap_chars=0):
-        request = prompt.prepare(chunk.text)
-        if request is None:
-            continue
-        decisions = [_best_guess(task, c) for c in request.candidates]
-        with grounding_scope(chunk.text, offset=chunk.start, candidates=request.candidates):
-            answer = request.schema.model_validate({"decisions": decisions})
-        records.extend(answer.records)
+        for request in prompt.prepare(chunk.text):
+            decisions = [_best_guess(task, c) for c in request.candidates]
+            with grounding_scope(chunk.text, offset=chunk.start, candidates=request.candidates):
+                answer = request.schema.model_validate({"decisions": decisions})
+            records.extend(answer.records)
     return records
 
 
