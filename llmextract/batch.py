@@ -116,10 +116,10 @@ def prepare_output(
         return {}
     _cut_partial_line(output)
     done: dict[int, str] = {}
-    kept_errors = not retry_errors
+    dropped_errors = False
     for number, record in _records(output):
         if record.get("status") == "error" and retry_errors:
-            kept_errors = False
+            dropped_errors = True
             continue
         line = record.get("line")
         if not isinstance(line, int):
@@ -128,7 +128,7 @@ def prepare_output(
                 "or pass --restart to overwrite it"
             )
         done[line] = str(record.get("id"))
-    if not kept_errors:
+    if dropped_errors:
         _rewrite_without_errors(output)
     return done
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from llmextract.article import Article, read_article
 from llmextract.errors import InputError
+from llmextract.jsonl import numbered_lines
 from llmextract.render import ViewDocument
 from llmextract.schemas import DocumentResult
 from llmextract.sources import iter_source, source_kind
@@ -27,26 +29,22 @@ class ResultLine:
 
 
 def read_results(path: Path) -> Iterator[ResultLine]:
-    """The results in ``path``: one indented JSON document, or JSONL of results or batch
-    records."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot be read ({error})") from None
-    try:
-        whole = json.loads(text)
-        lines = [(1, whole)] if isinstance(whole, dict) else None
-    except ValueError:
-        lines = None
-    if lines is None:
-        lines = []
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if raw.strip():
-                try:
-                    lines.append((number, json.loads(raw)))
-                except ValueError:
-                    raise InputError(f"{path}:{number}: not valid JSON") from None
-    for number, data in lines:
+    """The results in ``path``, streaming: JSONL of extract results or batch records, or the
+    one indented document ``llmextract extract`` writes by default."""
+    lines = numbered_lines(path)
+    first = next(lines, None)
+    if first is not None and first[1].strip() == "{":  # indented: one document
+        try:
+            whole = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as error:
+            raise InputError(f"{path}: not valid JSON ({error})") from None
+        yield _result_line(path, first[0], whole)
+        return
+    for number, raw in itertools.chain([first] if first else [], lines):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise InputError(f"{path}:{number}: not valid JSON") from None
         yield _result_line(path, number, data)
 
 
@@ -54,11 +52,11 @@ def _result_line(path: Path, number: int, data: object) -> ResultLine:
     if not isinstance(data, dict):
         raise InputError(f"{path}:{number}: not an extraction result")
     try:
-        if "status" in data and "line" in data:  # a batch record
-            if data["status"] == "error":
-                return ResultLine(data["line"], str(data["id"]), None, data["error"]["message"])
+        if data.get("status") == "error":  # a batch error record
+            return ResultLine(data.get("line"), str(data["id"]), None, data["error"]["message"])
+        if "result" in data:  # a batch record
             result = DocumentResult.model_validate(data["result"])
-            return ResultLine(data["line"], str(data["id"]), result)
+            return ResultLine(data.get("line"), str(data.get("id", result.id)), result)
         result = DocumentResult.model_validate(data)
     except (KeyError, TypeError, ValidationError) as error:
         raise InputError(

@@ -195,15 +195,16 @@ class Settings:
         ``LLMEXTRACT_CACHE_DIR`` or the user cache folder) and any other field of this class.
         """
         env = os.environ if env is None else env
+        config = _read_config(env)
         endpoint_keys = ("profile", "base_url", "model", "api_key", "mode")
-        endpoint = resolve_endpoint(env, **{k: explicit.pop(k, None) for k in endpoint_keys})
+        endpoint = _resolve(config, env, **{k: explicit.pop(k, None) for k in endpoint_keys})
         use_cache = explicit.pop("use_cache", None) is not False
         knobs = {k: v for k, v in explicit.items() if v is not None}
         return cls(
             endpoint=endpoint,
             embedded_model_path=env.get("LLMEXTRACT_EMBEDDED_MODEL"),
             cache_dir=cache_path(env) if use_cache else None,
-            prices=_prices(_read_config(env), config_path(env)),
+            prices=_prices(config, config_path(env)),
             **knobs,
         )
 
@@ -307,7 +308,22 @@ def resolve_endpoint(
     mode: str | None = None,
 ) -> Endpoint:
     """Merge the levels described in this module's docstring into one endpoint."""
-    config = _read_config(env)
+    return _resolve(
+        _read_config(env), env, profile=profile, base_url=base_url, model=model,
+        api_key=api_key, mode=mode,
+    )  # fmt: skip
+
+
+def _resolve(
+    config: dict[str, Any],
+    env: Mapping[str, str],
+    *,
+    profile: str | None = None,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    mode: str | None = None,
+) -> Endpoint:
     profiles = _profiles(config, env)
     levels: list[dict[str, str | None]] = [
         {"profile": config.get("default_profile")},

@@ -85,8 +85,7 @@ def score_run(
     usage = Usage()
     for prediction in predictions:
         if prediction.result is not None:
-            for name in Usage.model_fields:
-                setattr(usage, name, getattr(usage, name) + getattr(prediction.result.usage, name))
+            usage.add(prediction.result.usage)
     prompts: dict[str, str] = {}
     for prediction in predictions:
         if prediction.result is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import tomllib
 from collections.abc import Callable
@@ -19,8 +18,7 @@ from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
 from llmextract.evaluation.report import gold_digest, score_run, slug
 from llmextract.examples import load_examples
 from llmextract.extract import parse_tasks
-from llmextract.jsonl import numbered_lines
-from llmextract.schemas import DocumentResult
+from llmextract.results import read_results
 from llmextract.settings import Settings
 
 __all__ = ["EvalConfig", "default_run_path", "load_eval_config", "run_eval"]
@@ -78,20 +76,16 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
 
 
 def _read_predictions(path: Path) -> dict[str, Prediction]:
-    """``llmextract extract --format jsonl`` results, or ``llmextract batch`` records."""
-    predictions: dict[str, Prediction] = {}
-    for number, line in numbered_lines(path):
-        try:
-            data = json.loads(line)
-            if isinstance(data, dict) and data.get("status") == "error":
-                failed = str(data["id"])
-                predictions[failed] = Prediction(failed, None, error=data["error"]["message"])
-                continue
-            result = DocumentResult.model_validate(data.get("result", data))
-        except ValueError as error:
-            raise InputError(f"{path}:{number}: not a prediction: {str(error)[:200]}") from None
-        predictions[result.id] = Prediction(result.id, result, seconds=result.seconds)
-    return predictions
+    """``llmextract extract`` results, or ``llmextract batch`` records."""
+    return {
+        line.id: Prediction(
+            line.id,
+            line.result,
+            error=line.error,
+            seconds=line.result.seconds if line.result else 0.0,
+        )
+        for line in read_results(path)
+    }
 
 
 def run_eval(
