@@ -60,7 +60,20 @@ def test_gold_scored_against_itself_is_perfect(tmp_path: Path) -> None:
                 "events.type", "stances.evidence", "stances.polarity"):  # fmt: skip
         assert record["metrics"][key]["f1"] == 1.0, key
         assert record["metrics"][key]["f1_ci"] == [1.0, 1.0], key
+    assert record["ungrounded"] == {"quotes": 0, "events": 0, "stances": 0}
     assert "quotes.content" in done.stdout
+
+
+def test_a_record_whose_text_is_not_at_its_offsets_counts_as_ungrounded(tmp_path: Path) -> None:
+    pred = tmp_path / "pred.jsonl"
+    predictions_from_gold(pred)
+    rows = [json.loads(line) for line in pred.read_text().splitlines()]
+    rows[0]["quotes"][0]["content"]["text"] = "words the article never had"
+    pred.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = run_cli("eval", str(CONFIG), "--pred", str(pred), "-o", str(tmp_path / "run.json"))
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["ungrounded"] == {"quotes": 1, "events": 0, "stances": 0}
 
 
 def test_rules_baseline_runs_without_a_model_and_records_everything(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from llmextract.evaluation.metrics import (
     aggregate,
     bootstrap,
     confusion,
+    is_direct,
     paired_bootstrap,
     score_document,
     score_result,
@@ -129,6 +130,8 @@ def test_quote_fields() -> None:
     assert score.id == "q" and score.task == "quotes"
     assert score.counts == {
         "content": Counts(tp=4, fp=1, fn=1),
+        # inside quotation marks: gold has 4 (all but "taxes would rise"), pred 3 of them
+        "content_direct": Counts(tp=3, fp=0, fn=1),
         "speaker": Counts(tp=2, fp=0, fn=1),
         "cue": Counts(tp=2, fp=0, fn=1),
         "kind": Counts(tp=3, fp=1, fn=1),
@@ -359,6 +362,38 @@ def test_micro_versus_macro() -> None:
     assert (result.documents, result.scored_documents) == (3, 2)
 
 
+DIRECT_TEXT = (
+    'Ann said "we will win the vote" today. \u201cIt is over,\u201d Bob said. '
+    "Cy warned that taxes would rise.\n"
+    '"An open mark with no close.\nDee said the plan "works well" for now.'
+)
+
+
+def test_direct_subset_matches_quoted_contents_only() -> None:
+    t = DIRECT_TEXT
+    assert is_direct(sp(t, "we will win the vote"), t)  # inside straight marks
+    assert is_direct(sp(t, "\u201cIt is over,\u201d"), t)  # contains curly marks
+    assert is_direct(sp(t, "It is over"), t)  # inside curly marks
+    assert not is_direct(sp(t, "taxes would rise"), t)
+    assert not is_direct(sp(t, "An open mark with no close"), t)  # unpaired: paragraph ends
+    assert is_direct(sp(t, 'the plan "works well" for now'), t)  # mixed: contains marks
+    assert is_direct(sp(t, 'works well" for now'), t)  # starts inside a quotation
+    gold = [
+        Quote(content=sp(t, "we will win the vote")),
+        Quote(content=sp(t, "It is over")),
+        Quote(content=sp(t, "taxes would rise"), kind="indirect"),
+    ]
+    pred = [
+        Quote(content=sp(t, "we will win the vote")),  # direct, matches
+        Quote(content=sp(t, "taxes would rise")),  # indirect: outside the subset
+        Quote(content=sp(t, 'the plan "works well" for now')),  # direct, spurious
+    ]
+    score = score_document("quotes", pred, gold, t, "iou")
+    assert score.counts["content"] == Counts(tp=2, fp=1, fn=1)
+    # DIRECT: pred {win the vote, works well}, gold {win the vote, It is over}
+    assert score.counts["content_direct"] == Counts(tp=1, fp=1, fn=1)
+
+
 def test_aggregate_keys_and_token_field() -> None:
     pred, gold = quote_fixture()
     scores = [score_document("quotes", pred, gold, QUOTE_TEXT, "exact", doc_id="q")]
@@ -375,6 +410,7 @@ def test_aggregate_keys_and_token_field() -> None:
     result = aggregate(scores)
     assert set(result) == {
         "quotes.content",
+        "quotes.content_direct",
         "quotes.content_token",
         "quotes.speaker",
         "quotes.cue",

@@ -5,9 +5,10 @@ a sum over documents and documents can be resampled (:func:`bootstrap`,
 :func:`paired_bootstrap`). Fields, keyed ``task.field`` once aggregated:
 
 ``quotes``
-    ``content`` (content spans, matched one-to-one), ``content_token`` (token overlap of
-    content spans, BBC citron style: see :func:`token_prf`), and, over matched quotes,
-    ``speaker``, ``cue`` and ``kind``.
+    ``content`` (content spans, matched one-to-one), ``content_direct`` (the same on the
+    DIRECT subset alone: see :func:`is_direct`), ``content_token`` (token overlap of content
+    spans, BBC citron style: see :func:`token_prf`), and, over matched quotes, ``speaker``,
+    ``cue`` and ``kind``.
 ``events``
     ``trigger`` (trigger spans, whatever the type), ``type`` (trigger matched *and* same PLOVER
     type; gold events without a type are left out), and, over matched triggers, one field per
@@ -34,6 +35,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +56,7 @@ __all__ = [
     "aggregate",
     "bootstrap",
     "confusion",
+    "is_direct",
     "paired_bootstrap",
     "score_document",
     "score_result",
@@ -64,7 +67,7 @@ MISSED = "MISSED"
 SPURIOUS = "SPURIOUS"
 ARGUMENT_ROLES = ("actor", "recipient", "location", "time")
 FIELDS: dict[str, tuple[str, ...]] = {
-    "quotes": ("content", "content_token", "speaker", "cue", "kind"),
+    "quotes": ("content", "content_direct", "content_token", "speaker", "cue", "kind"),
     "events": ("trigger", "type", *(f"arg:{role}" for role in ARGUMENT_ROLES)),
     "stances": ("evidence", "holder", "target", "polarity"),
 }
@@ -227,6 +230,60 @@ def token_prf(pred: Sequence[Span], gold: Sequence[Span], text: str) -> TokenCou
     )
 
 
+# --- the DIRECT subset ---------------------------------------------------------------------
+
+_QUOTE_MARKS = frozenset('"\u201c\u201d')
+
+
+@lru_cache(maxsize=32)
+def _quotation_regions(text: str) -> tuple[tuple[int, int], ...]:
+    """``(open, close)`` positions of paired double quotation marks, paragraph by paragraph.
+
+    A straight ``"`` opens and the next one closes; ``\u201c`` opens and ``\u201d`` closes. A
+    mark left open at a paragraph's end pairs with nothing.
+    """
+    regions: list[tuple[int, int]] = []
+    opened: int | None = None
+    for pos, char in enumerate(text):
+        if char == "\n":
+            opened = None
+        elif char == '"':
+            if opened is None:
+                opened = pos
+            else:
+                regions.append((opened, pos))
+                opened = None
+        elif char == "\u201c":
+            opened = pos
+        elif char == "\u201d" and opened is not None:
+            regions.append((opened, pos))
+            opened = None
+    return tuple(regions)
+
+
+def is_direct(span: Span, text: str) -> bool:
+    """Whether a quote content is in the DIRECT subset (issue 7's definition).
+
+    It is when it contains ``"``, ``\u201c`` or ``\u201d``, or starts or ends inside a paired
+    quotation. The same test applies to gold and predicted contents.
+
+    >>> text = 'He said "we will win" and left. Then: no.'
+    >>> is_direct(Span(text="we will win", start=9, end=20), text)
+    True
+    >>> is_direct(Span(text='"we will win"', start=8, end=21), text)
+    True
+    >>> is_direct(Span(text="Then: no.", start=32, end=41), text)
+    False
+    """
+    if _QUOTE_MARKS.intersection(span.text):
+        return True
+    last = max(span.start, span.end - 1)
+    return any(
+        open_ < span.start < close or open_ < last < close
+        for open_, close in _quotation_regions(text)
+    )
+
+
 # --- one document ---------------------------------------------------------------------------
 
 
@@ -303,8 +360,12 @@ def _score_quotes(
     pred: Sequence[Quote], gold: Sequence[Quote], text: str, criterion: SpanCriterion, doc_id: str
 ) -> DocumentScore:
     pairs = match([q.content for q in pred], [q.content for q in gold], text, criterion)
-    counts = {name: Counts() for name in ("content", "speaker", "cue", "kind")}
+    counts = {name: Counts() for name in ("content", "content_direct", "speaker", "cue", "kind")}
     counts["content"] = _span_counts(len(pairs), len(pred), len(gold))
+    pred_direct = [q.content for q in pred if is_direct(q.content, text)]
+    gold_direct = [q.content for q in gold if is_direct(q.content, text)]
+    direct_pairs = match(pred_direct, gold_direct, text, criterion)
+    counts["content_direct"] = _span_counts(len(direct_pairs), len(pred_direct), len(gold_direct))
     for p, g in pairs:
         guess, truth = pred[p], gold[g]
         _attribution(

@@ -56,6 +56,21 @@ def _score(
     return scores
 
 
+def _ungrounded(gold: GoldDocument, prediction: Prediction) -> dict[str, int]:
+    """Per task: passages given that are not in the article, plus records whose main span
+    is not the article's text at its offsets (0 for llmextract, by construction; counted
+    here so that a regression shows)."""
+    counts = {task: len(passages) for task, passages in prediction.ungrounded.items()}
+    if prediction.result is None:
+        return counts
+    for task, name in _PRIMARY_FIELD.items():
+        for record in getattr(prediction.result, task):
+            span = getattr(record, name)
+            if gold.text[span.start : span.end] != span.text:
+                counts[task] = counts.get(task, 0) + 1
+    return counts
+
+
 def score_run(
     golds: Sequence[GoldDocument],
     predictions: Sequence[Prediction],
@@ -68,10 +83,13 @@ def score_run(
     by_id = {p.id: p for p in predictions}
     scores: list[DocumentScore] = []
     rows = []
+    ungrounded = dict.fromkeys(tasks, 0)
     for gold in golds:
         prediction = by_id[gold.id]
         document_scores = _score(gold, prediction, tasks, criterion)
         scores.extend(document_scores)
+        for task, count in _ungrounded(gold, prediction).items():
+            ungrounded[task] = ungrounded.get(task, 0) + count
         rows.append(
             {
                 **prediction.to_json(),
@@ -96,6 +114,7 @@ def score_run(
         "prompts": prompts,
         "usage": usage.model_dump(),
         "errors": sum(p.error is not None for p in predictions),
+        "ungrounded": ungrounded,
         # Time from a document's start to its end, queueing behind others included.
         "mean_latency_s": round(sum(p.seconds for p in predictions) / max(len(predictions), 1), 3),
         "documents": rows,
@@ -200,6 +219,9 @@ def to_markdown(run: dict[str, Any]) -> str:
             f"| {key} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
             f"{low:.3f} to {high:.3f} | {m['macro_f1']:.3f} | {m['tp']} | {m['fp']} | {m['fn']} |"
         )
+    if "ungrounded" in run:
+        counts = ", ".join(f"{task} {n}" for task, n in run["ungrounded"].items())
+        lines += ["", f"Records not in the article (counted as false positives): {counts}"]
     return "\n".join(lines) + "\n"
 
 
