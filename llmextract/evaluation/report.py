@@ -83,7 +83,7 @@ def score_run(
     by_id = {p.id: p for p in predictions}
     scores: list[DocumentScore] = []
     rows = []
-    ungrounded = dict.fromkeys(tasks, 0)
+    ungrounded: dict[str, int] = dict.fromkeys(tasks, 0)
     for gold in golds:
         prediction = by_id[gold.id]
         document_scores = _score(gold, prediction, tasks, criterion)
