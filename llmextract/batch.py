@@ -317,8 +317,9 @@ async def arun_batch(
 ) -> BatchReport:
     """Extract every item into ``output`` (see the module docstring); return the report.
 
-    At most ``settings.concurrency`` requests are in flight; documents are started up to
-    four times that far ahead so a slow one does not stall the rest. Pass ``report`` to
+    At most ``settings.in_flight`` requests are in flight; documents are started up to
+    four times that far ahead so a slow one does not stall the rest (one at a time for a
+    one-request server: see :attr:`Settings.documents_ahead`). Pass ``report`` to
     watch it fill (it also tells an interrupted caller what was done).
     """
     report = report or BatchReport(output=output)
@@ -336,7 +337,7 @@ async def arun_batch(
             async for done in ordered_map(
                 itertools.chain([first], todo),
                 lambda item: extract_record(model, item, job),
-                window=4 * max(settings.concurrency, 1),
+                window=settings.documents_ahead,
             ):
                 writer.write(done)
     return report

@@ -182,14 +182,18 @@ class EventCandidate:
 
 @dataclass(frozen=True)
 class StanceCandidate:
-    """A possible stance: the evidence sentence, holder, target and polarity hint."""
+    """A possible stance: the evidence passage, holder, target and polarity hint.
+
+    ``holder`` is ``None`` for the article's own stance; ``polarity_hint`` is ``None`` when
+    the code has no guess (a passage given by the caller, not found by a stance verb).
+    """
 
     start: int
     end: int
     text: str
-    holder: Mention
+    holder: Mention | None
     target: str
-    polarity_hint: Literal["support", "oppose", "neutral"]
+    polarity_hint: Literal["support", "oppose", "neutral"] | None
 
 
 # --------------------------------------------------------------------------- word lists

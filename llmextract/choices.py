@@ -127,9 +127,10 @@ class StanceDecision(_Decision):
         candidate: StanceCandidate | None = self.candidate(g)
         if candidate is None:
             return None
+        holder = candidate.holder
         return Stance(
-            holder=_span(g, candidate.holder.start, candidate.holder.end),
-            holder_name=candidate.holder.resolved,
+            holder=_mention(g, holder),
+            holder_name=None if holder is None else holder.resolved,
             target=candidate.target,
             polarity=self.polarity,
             evidence=_span(g, candidate.start, candidate.end),

@@ -511,6 +511,14 @@ def eval_command(
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
+    given_spans: Annotated[
+        bool | None,
+        typer.Option(
+            "--given-spans",
+            help="Stances: give the model each gold phrase and target to classify the "
+            "polarity of, and score per-class F1 (BASIL's target-phrase task).",
+        ),
+    ] = None,
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
     model: ModelOpt = None,
@@ -539,7 +547,7 @@ def eval_command(
         config = load_eval_config(
             config_or_gold, tasks=task, system=system, criterion=criterion, limit=limit,
             concurrency=concurrency, prompt=prompt, profile=profile, base_url=base_url,
-            model=model, examples=examples, shots=shots, seed=seed,
+            model=model, examples=examples, shots=shots, seed=seed, given_spans=given_spans,
         )  # fmt: skip
         settings = Settings.from_env(
             profile=config.profile, base_url=config.base_url, model=config.model,
@@ -700,6 +708,9 @@ def _print_metrics(run: dict[str, Any]) -> None:
             str(m["fn"]),
         )  # fmt: skip
     Console(width=max(_err.width, 110)).print(table)
+    for key, scores in run.get("labels", {}).items():
+        classes = ", ".join(f"{c} {s['f1']:.3f}" for c, s in scores["per_class"].items())
+        typer.echo(f"{key} per-class F1: {classes}; macro F1 {scores['macro_f1']:.3f}")
     typer.echo(
         f"{run['seconds_per_document']} s/document, {run['errors']} errors, usage {run['usage']}"
     )

@@ -4,7 +4,7 @@ Layers, from the wire up:
 
 - ``openai.AsyncOpenAI`` with its own retries off (``max_retries=0``): tenacity owns them.
 - :meth:`ModelClient._sender` answers from the response cache when it can
-  (:mod:`llmextract.cache`); keeps at most ``settings.concurrency`` requests in flight,
+  (:mod:`llmextract.cache`); keeps at most ``settings.in_flight`` requests in flight,
   within the requests- and tokens-per-minute limits; retries transport faults only
   (connection errors, timeouts, 408/409/429 honouring Retry-After, 5xx) with exponential
   backoff and jitter; records every request's token usage in the caller's
@@ -187,8 +187,8 @@ class ModelClient:
             if endpoint.is_embedded
             else endpoint.display_url
         )
-        self._in_flight = asyncio.Semaphore(max(settings.concurrency, 1))
-        self._pacer = _Pacer(max(settings.concurrency, 1))
+        self._in_flight = asyncio.Semaphore(settings.in_flight)
+        self._pacer = _Pacer(settings.in_flight)
         self._rpm = _limiter(settings.requests_per_minute)
         self._tpm = _limiter(settings.tokens_per_minute)
 

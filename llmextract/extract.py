@@ -79,6 +79,7 @@ async def aextract(
     settings: Settings | None = None,
     client: ModelClient | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
+    given: Mapping[Task, Sequence[Any]] | None = None,
 ) -> DocumentResult:
     """Extract grounded quotes, events and stances from one article.
 
@@ -86,6 +87,11 @@ async def aextract(
     (see :mod:`llmextract.settings`); with no endpoint configured the embedded model is used.
     Pass ``client`` to reuse one connection for many articles, and ``examples`` (task ->
     few-shot examples, see :mod:`llmextract.examples`) to show the model worked examples.
+
+    ``given`` maps a task to candidates (:mod:`llmextract.candidates` records, offsets into
+    the article) for the model to decide about instead of those the code finds, e.g. gold
+    phrases whose polarity is to be classified. Such a task uses its choice prompt and sees
+    the whole article, unchunked: it must fit the model's context.
     """
     started = time.perf_counter()
     if isinstance(article, str):
@@ -93,14 +99,20 @@ async def aextract(
             raise InputError("the article is empty; give an article with some text")
         article = Article("article", article)
     settings = settings or Settings.from_env()
-    style = settings.endpoint.prompt_style
-    chosen = [_prompt_for(task, prompts, style) for task in parse_tasks(tasks)]
+    given = given or {}
+    chosen = [
+        _prompt_for(task, prompts, "choose" if task in given else settings.endpoint.prompt_style)
+        for task in parse_tasks(tasks)
+    ]
     if examples:
         chosen = [p.with_examples(examples.get(p.task, ())) for p in chosen]
     usage = Usage()
     async with model_client(settings, client) as model:
         answers = await asyncio.gather(
-            *(_extract_task(model, prompt, article.text, settings, usage) for prompt in chosen)
+            *(
+                _extract_task(model, prompt, article.text, settings, usage, given.get(prompt.task))
+                for prompt in chosen
+            )
         )
     result = DocumentResult(
         id=article.id,
@@ -151,8 +163,15 @@ async def model_client(
 
 
 async def _extract_task(
-    model: ModelClient, prompt: Prompt, text: str, settings: Settings, usage: Usage
+    model: ModelClient,
+    prompt: Prompt,
+    text: str,
+    settings: Settings,
+    usage: Usage,
+    given: Sequence[Any] | None = None,
 ) -> tuple[list[Any], list[Dropped]]:
+    if given is not None:  # one decision per given candidate, against the whole article
+        return await _ask(model, prompt, text, 0, len(text), usage, depth=_MAX_SPLITS, given=given)
     chunks = make_chunks(
         text,
         max_chars=settings.endpoint.chunk_chars,
@@ -176,6 +195,7 @@ async def _ask(
     usage: Usage,
     *,
     depth: int,
+    given: Sequence[Any] | None = None,
 ) -> tuple[list[Any], list[Dropped]]:
     """Records from ``text[start:end]``; a cut-off answer splits the passage in two.
 
@@ -184,7 +204,7 @@ async def _ask(
     about every candidate of the passage.
     """
     passage = text[start:end]
-    requests = prompt.prepare(passage)  # none: a choice prompt found no candidates
+    requests = prompt.prepare(passage, given)  # none: a choice prompt found no candidates
     records: list[Any] = []
     dropped: list[Dropped] = []
     for request in requests:

@@ -93,16 +93,26 @@ class Prompt:
             self, examples=chosen, id=_prompt_id(self.name, self.source, self.schema, chosen)
         )
 
-    def prepare(self, passage: str) -> list[Request]:
+    def prepare(self, passage: str, candidates: Sequence[Any] | None = None) -> list[Request]:
         """The requests for one article (or chunk of one); none if there is nothing to ask.
 
         A copy prompt makes one request. A choice prompt makes one per group of at most
-        16 candidates, each showing the whole passage, so that every candidate the code
-        found is decided on and every answer stays short.
+        16 candidates, each showing the whole passage, so that every candidate is decided
+        on and every answer stays short. The candidates are those the code finds in
+        ``passage``, or ``candidates`` (offsets into ``passage``) when the caller has them.
         """
         if self.style == "copy":
+            if candidates is not None:
+                raise PromptError(
+                    f"{self.name} is a copy prompt; given candidates need a choice prompt "
+                    "(--prompt v2 or later)"
+                )
             return [Request(self.render(passage), self.schema)]
-        found = tuple(_FINDERS[self.task](passage, limit=_FINDER_LIMIT))
+        found = (
+            tuple(_FINDERS[self.task](passage, limit=_FINDER_LIMIT))
+            if candidates is None
+            else tuple(candidates)
+        )
         requests = []
         for first in range(0, len(found), _CHOICE_LIMIT):
             candidates = found[first : first + _CHOICE_LIMIT]
@@ -168,11 +178,12 @@ def _show(task: Task, passage: str, candidate: Any) -> dict[str, Any]:
             "types": [str(t) for t in candidate.types],
         }
     assert isinstance(candidate, StanceCandidate)
+    holder = candidate.holder
     return {
-        "holder": candidate.holder.resolved or candidate.holder.text,
+        "holder": "the writer" if holder is None else holder.resolved or holder.text,
         "target": candidate.target,
         "evidence": _clip(candidate.text),
-        "hint": candidate.polarity_hint,
+        "hint": candidate.polarity_hint or "unknown",
     }
 
 

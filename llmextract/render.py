@@ -64,7 +64,7 @@ def _label(record: Quote | Event | Stance) -> tuple[str, dict[str, str]]:
     if isinstance(record, Event):
         actor = f" by {record.actor.text}" if record.actor else ""
         return f"{record.type.value}: {record.trigger.text}{actor}", {"type": record.type.value}
-    who = record.holder_name or record.holder.text
+    who = record.holder_name or (record.holder.text if record.holder else "the writer")
     return f"{who} {record.polarity} {record.target}: {record.evidence.text}", {"speaker": who}
 
 

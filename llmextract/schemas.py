@@ -92,9 +92,13 @@ class Event(_Record):
 
 
 class Stance(_Record):
-    """A holder's position toward a target, with the passage that shows it."""
+    """A holder's position toward a target, with the passage that shows it.
 
-    holder: Span
+    ``holder`` is ``None`` when the stance is the article's own (a writer's framing, as in
+    BASIL's annotations), not a person's or organisation's in it.
+    """
+
+    holder: Span | None = None
     holder_name: str | None = None
     target: str
     polarity: Polarity

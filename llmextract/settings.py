@@ -82,6 +82,9 @@ class Endpoint:
     max_tokens: int = 1024
     chunk_chars: int = 12000
     timeout_s: float = 120.0
+    # A server that runs one request at a time (None: unknown, trust --concurrency). Sending
+    # it more only interleaves prompts, so each one evicts the article the next one shares.
+    max_in_flight: int | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -113,6 +116,7 @@ BUILTIN_PROFILES: dict[str, Endpoint] = {
         max_tokens=768,
         chunk_chars=6000,
         timeout_s=300.0,
+        max_in_flight=1,
     ),
     "openai": Endpoint(
         name="openai",
@@ -185,6 +189,19 @@ class Settings:
     tokens_per_minute: float | None = None
     cache_dir: Path | None = None  # None: no response cache
     prices: Mapping[str, Price] = field(default_factory=dict)  # model -> price
+
+    @property
+    def in_flight(self) -> int:
+        """Requests to keep in flight: ``concurrency``, capped by what the server runs."""
+        cap = self.endpoint.max_in_flight
+        return max(1, self.concurrency if cap is None else min(self.concurrency, cap))
+
+    @property
+    def documents_ahead(self) -> int:
+        """Documents to start at once: enough to keep ``in_flight`` requests busy, but one
+        at a time for a one-request server, whose prompt cache then serves every request of
+        a document (the article comes first in each) from the article read once."""
+        return 1 if self.in_flight == 1 else 4 * self.in_flight
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> Settings:

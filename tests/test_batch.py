@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from llmextract.batch import prepare_output
+from llmextract.batch import arun_batch, prepare_output
 from llmextract.errors import InputError
+from llmextract.schemas import TASKS
+from llmextract.sources import iter_source
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import SAMPLE, run_cli, settings_for
 
 TEXT = SAMPLE.read_text(encoding="utf-8")
 
@@ -157,6 +162,25 @@ def test_an_unreachable_endpoint_stops_the_batch_after_a_run_of_failures(
     assert done.returncode == 1
     assert "documents in a row" in done.stderr and "--retry-errors" in done.stderr
     assert 8 <= len(records(output)) < 30
+
+
+def test_a_one_request_server_is_sent_one_document_at_a_time(tmp_path: Path) -> None:
+    """Its prompt cache holds one prompt: requests of two documents must not interleave,
+    or each evicts the article the next request of the other document shares."""
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for i in range(4):  # every sentence names its document; 3 chunks per document
+            text = " ".join(f"Reporter{i} said plan {k} works." for k in range(9))
+            handle.write(json.dumps({"id": f"a{i}", "text": text}) + "\n")
+    with ScriptedServer(latency_ms=10) as server:
+        settings = settings_for(server.url, concurrency=8, chunk_chars=100, max_reasks=0)
+        settings = replace(settings, endpoint=replace(settings.endpoint, max_in_flight=1))
+        asyncio.run(arun_batch(iter_source(source), output, settings=settings, tasks=TASKS))
+        assert server.peak_in_flight == 1
+        order = [re.findall(r"Reporter(\d)", json.dumps(r.body))[-1] for r in server.requests]
+    assert len(order) >= 4 * 3 * 3  # 4 documents, 3 tasks, 3 chunks
+    assert order == sorted(order)  # all of a document's requests, then the next document's
+    assert len(records(output)) == 4
 
 
 def test_concurrency_bounds_the_requests_in_flight(tmp_path: Path) -> None:

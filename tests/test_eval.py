@@ -9,7 +9,7 @@ import pytest
 
 from llmextract import InputError
 from llmextract.evaluation.gold import GoldDocument, load_gold
-from llmextract.testing import ScriptedServer
+from llmextract.testing import Reply, ScriptedServer
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +105,42 @@ def test_llmextract_and_naive_systems_against_the_scripted_server(
         assert record["usage"]["requests"] == 3, system
         assert record["usage"]["prompt_tokens"] > 0, system
     assert len(scripted_server.requests) == 6  # one request per document and system
+
+
+def test_given_spans_the_model_classifies_each_gold_phrase(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """BASIL's task: the model is shown every gold phrase and target and gives a polarity."""
+    decide = [  # gold polarities per document, in gold order, are in the comments
+        ["oppose", "oppose", "none"],  # oppose, support, support
+        ["oppose", "support"],  # oppose, oppose
+        ["support", "oppose"],  # support, oppose (these two share their evidence)
+    ]
+    scripted_server.enqueue(
+        *(Reply(arguments={"decisions": [{"polarity": p} for p in doc]}) for doc in decide)
+    )
+    out = tmp_path / "run.json"
+    done = run_cli(
+        "eval", str(GOLD), "--task", "stances", "--given-spans", "--criterion", "exact",
+        "--concurrency", "1", "--base-url", scripted_server.url, "--model", "scripted",
+        "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for request, gold in zip(scripted_server.requests, load_gold(GOLD), strict=True):
+        prompt = json.dumps(request.body, ensure_ascii=False)
+        for stance in gold.stances:  # every gold phrase and target is offered
+            assert stance.target in prompt
+            assert " ".join(stance.evidence.text.split())[:40] in prompt
+    labels = json.loads(out.read_text())["labels"]["stances.polarity"]
+    # oppose: 3 right of 4 gold, 4 predicted; support: 1 right of 3 gold, 2 predicted
+    assert labels["per_class"]["oppose"] == {
+        "precision": 0.75, "recall": 0.75, "f1": 0.75, "support": 4,
+    }  # fmt: skip
+    assert labels["per_class"]["support"]["f1"] == 0.4
+    assert labels["macro_f1"] == 0.575
+    assert "macro F1 0.575" in done.stdout
+    refused = run_cli("eval", str(GOLD), "--task", "quotes", "--given-spans", "--system", "rules")
+    assert refused.returncode == 1 and "--task stances" in refused.stderr
 
 
 def test_compare_flags_a_significant_regression(tmp_path: Path) -> None:

@@ -242,6 +242,23 @@ STANCE_TEXT = (
 )
 
 
+def test_stances_sharing_evidence_pair_with_the_gold_of_their_own_target() -> None:
+    t = "Grant praised the staff but blamed the overrun."
+    evidence = sp(t, t)
+    gold = [
+        GoldStance(target="the staff", polarity="support", evidence=evidence),
+        GoldStance(target="the overrun", polarity="oppose", evidence=evidence),
+    ]
+    pred = [  # the same two, in the other order
+        Stance(target="the overrun", polarity="oppose", evidence=evidence),
+        Stance(target="the staff", polarity="support", evidence=evidence),
+    ]
+    score = score_document("stances", pred, gold, t, "exact")
+    assert score.counts["target"] == Counts(tp=2)
+    assert score.counts["polarity"] == Counts(tp=2)
+    assert sorted(score.pairs["polarity"]) == [("oppose", "oppose"), ("support", "support")]
+
+
 def stance_fixture() -> tuple[list[Stance], list[GoldStance]]:
     t = STANCE_TEXT
     evidence = [

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from llmextract import PromptError, load_prompt
+from llmextract.candidates import StanceCandidate
 from llmextract.drafts import QuoteList
 from llmextract.prompts import list_prompts, prompt_dir
 from llmextract.schemas import TASKS
@@ -71,3 +72,18 @@ def test_prompts_for_unknown_tasks_are_refused_before_any_call() -> None:
     unreachable = settings_for("http://127.0.0.1:9/v1")
     with pytest.raises(ConfigError, match=r"unknown tasks \['v2'\]"):
         extract("Ann said hi.", prompts={"v2": "v2", "quotes": "quotes.v1"}, settings=unreachable)
+
+
+def test_given_candidates_replace_the_found_ones() -> None:
+    text = "The council clung to a fragile plan. Mayor Ruiz backed the wall."
+    phrase = "clung to a fragile plan"
+    start = text.index(phrase)
+    given = [StanceCandidate(start, start + len(phrase), phrase, None, "the council", None)]
+    prompt = load_prompt("stances", "v2")
+    (request,) = prompt.prepare(text, given)
+    shown = request.messages[-1]["content"]
+    assert 'the writer toward the council: "clung to a fragile plan" (likely: unknown)' in shown
+    assert "Mayor Ruiz" not in shown.split("Candidates:")[1]  # the found stance is not asked
+    assert request.candidates == tuple(given)
+    with pytest.raises(PromptError, match="choice prompt"):
+        load_prompt("stances", "v1").prepare(text, given)

@@ -35,7 +35,6 @@ class GoldEvent(Event):
 class GoldStance(Stance):
     """A gold stance; the holder may be implicit (the author)."""
 
-    holder: Span | None = None  # type: ignore[assignment]
     label: Literal["stance", "sentiment"] = Field(
         default="stance", description="sentiment data (NewsMTSC) is marked as such"
     )

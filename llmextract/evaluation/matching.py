@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -150,7 +150,12 @@ def span_similarity(a: Span, b: Span, text: str, criterion: SpanCriterion) -> fl
 
 
 def match(
-    pred: Sequence[Span], gold: Sequence[Span], text: str, criterion: SpanCriterion
+    pred: Sequence[Span],
+    gold: Sequence[Span],
+    text: str,
+    criterion: SpanCriterion,
+    *,
+    agree: Callable[[int, int], bool] | None = None,
 ) -> list[tuple[int, int]]:
     """The best one-to-one pairing of predicted with gold spans, as ``(pred, gold)`` indices.
 
@@ -158,7 +163,9 @@ def match(
     an optimal assignment (:func:`scipy.optimize.linear_sum_assignment`): it pairs as many
     spans as possible and, among such pairings, maximises the total similarity, so a span
     that overlaps two others never steals the only partner of a third (as greedy matching
-    can). Pairs come sorted by predicted index.
+    can). Pairs come sorted by predicted index. ``agree(p, g)`` breaks ties between equally
+    similar pairings: two stances with the same evidence pair with the gold of their own
+    target, not crosswise.
 
     >>> text = "Smith said the deal was dead, and Jones agreed."
     >>> gold = [Span(text="the deal was dead", start=11, end=28),
@@ -177,6 +184,14 @@ def match(
     similarity = np.array(
         [[span_similarity(p, g, text, criterion) for g in gold] for p in pred], dtype=float
     )
+    if agree is not None:  # a tie-break: below any difference in similarity that matters
+        similarity += (
+            1e-6
+            * np.array(
+                [[agree(p, g) for g in range(len(gold))] for p in range(len(pred))], dtype=float
+            )
+            * (similarity > 0)
+        )
     # A bonus larger than any total similarity makes the number of pairs come first.
     weight = np.where(similarity > 0, similarity + min(len(pred), len(gold)) + 1, 0.0)
     rows, cols = linear_sum_assignment(weight, maximize=True)

@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +58,7 @@ __all__ = [
     "bootstrap",
     "confusion",
     "is_direct",
+    "label_scores",
     "paired_bootstrap",
     "score_document",
     "score_result",
@@ -447,7 +449,13 @@ def _target_match(pred: str, gold: str) -> bool:
 def _score_stances(
     pred: Sequence[Stance], gold: Sequence[Stance], text: str, criterion: SpanCriterion, doc_id: str
 ) -> DocumentScore:
-    pairs = match([s.evidence for s in pred], [s.evidence for s in gold], text, criterion)
+    pairs = match(
+        [s.evidence for s in pred],
+        [s.evidence for s in gold],
+        text,
+        criterion,
+        agree=lambda p, g: _same_name(pred[p].target, gold[g].target),
+    )
     counts = {name: Counts() for name in ("evidence", "holder", "target", "polarity")}
     counts["evidence"] = _span_counts(len(pairs), len(pred), len(gold))
     for p, g in pairs:
@@ -743,3 +751,35 @@ def confusion(scores: Sequence[DocumentScore], field: str) -> dict[str, dict[str
         for gold_label, pred_label in score.pairs.get(name, []):
             matrix[gold_label][pred_label] += 1
     return {gold_label: dict(row) for gold_label, row in matrix.items()}
+
+
+def label_scores(matrix: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Per-class P/R/F1 and their macro mean from a :func:`confusion` matrix.
+
+    The classes are the gold labels (:data:`MISSED` and :data:`SPURIOUS` are not classes):
+    a gold record left without a prediction is a false negative of its class, a spurious
+    prediction a false positive of its label. This is the score of a classification run,
+    where every gold record is offered to the model (``eval --given-spans``).
+
+    >>> matrix = {"oppose": {"oppose": 8, "support": 1, MISSED: 1}, "support": {"oppose": 2}}
+    >>> scores = label_scores(matrix)
+    >>> scores["per_class"]["oppose"]
+    {'precision': 0.8, 'recall': 0.8, 'f1': 0.8, 'support': 10}
+    >>> scores["per_class"]["support"]["f1"], scores["macro_f1"]
+    (0.0, 0.4)
+    """
+    classes = sorted(label for label in matrix if label not in (MISSED, SPURIOUS))
+    per_class: dict[str, dict[str, float | int]] = {}
+    for label in classes:
+        tp = matrix[label].get(label, 0)
+        gold = sum(matrix[label].values())
+        predicted = sum(row.get(label, 0) for row in matrix.values())
+        counts = Counts(tp=tp, fp=predicted - tp, fn=gold - tp)
+        per_class[label] = {
+            "precision": round(counts.precision, 4),
+            "recall": round(counts.recall, 4),
+            "f1": round(counts.f1, 4),
+            "support": gold,
+        }
+    macro = float(np.mean([c["f1"] for c in per_class.values()])) if per_class else 0.0
+    return {"per_class": per_class, "macro_f1": round(macro, 4)}

@@ -1,5 +1,5 @@
 """Run a system (llmextract or a baseline) over gold documents, with the same bounded
-concurrency as batch extraction (``settings.concurrency`` requests in flight)."""
+concurrency as batch extraction (``settings.in_flight`` requests in flight)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from functools import partial
 from typing import Any, Literal
 
 from llmextract.article import Article
+from llmextract.candidates import Mention, StanceCandidate
 from llmextract.client import ModelClient
-from llmextract.errors import LLMExtractError
+from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.evaluation.baselines import naive_extract, rule_extract
 from llmextract.evaluation.gold import GoldDocument
 from llmextract.examples import Example
@@ -21,7 +22,7 @@ from llmextract.prompts import load_prompt
 from llmextract.schemas import DocumentResult, Task
 from llmextract.settings import Settings
 
-__all__ = ["SYSTEMS", "Prediction", "System", "predict"]
+__all__ = ["SYSTEMS", "Prediction", "System", "given_stances", "predict"]
 
 System = Literal["llmextract", "rules", "naive"]
 SYSTEMS: tuple[System, ...] = ("llmextract", "rules", "naive")
@@ -56,14 +57,29 @@ async def predict(
     prompts: str | dict[str, str] | None = None,
     on_done: Callable[[Prediction], None] | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
+    given_spans: bool = False,
 ) -> list[Prediction]:
-    """One prediction per document, in input order; failures become error predictions."""
+    """One prediction per document, in input order; failures become error predictions.
+
+    With ``given_spans`` (stances, llmextract only) the model is offered each gold stance's
+    evidence phrase and target and only classifies its polarity: see :func:`given_stances`.
+    """
+    if given_spans and (system != "llmextract" or list(tasks) != ["stances"]):
+        raise ConfigError(
+            "given spans are classified by the model: use them with --system llmextract "
+            "and --task stances"
+        )
 
     async def one(client: ModelClient | None, document: GoldDocument) -> Prediction:
         wanted = [t for t in tasks if t in document.tasks]
         started = time.perf_counter()
         try:
-            prediction = await _run(document, wanted, system, settings, prompts, client, examples)
+            given: dict[Task, Sequence[Any]] | None = (
+                {"stances": given_stances(document)} if given_spans else None
+            )
+            prediction = await _run(
+                document, wanted, system, settings, prompts, client, examples, given
+            )
         except LLMExtractError as error:
             prediction = Prediction(document.id, None, error=str(error))
         prediction.seconds = round(time.perf_counter() - started, 3)
@@ -71,11 +87,35 @@ async def predict(
             on_done(prediction)
         return prediction
 
-    window = max(settings.concurrency, 1)
+    window = settings.documents_ahead
     if system == "rules":
         return [p async for p in ordered_map(documents, partial(one, None), window=window)]
     async with model_client(settings) as client:
         return [p async for p in ordered_map(documents, partial(one, client), window=window)]
+
+
+def given_stances(document: GoldDocument) -> list[StanceCandidate]:
+    """The document's gold stances as candidates: evidence phrase, target and holder (none:
+    the article's own stance), with no polarity hint, so the model's label is its own."""
+    return [
+        StanceCandidate(
+            start=stance.evidence.start,
+            end=stance.evidence.end,
+            text=stance.evidence.text,
+            holder=None
+            if stance.holder is None
+            else Mention(
+                stance.holder.start,
+                stance.holder.end,
+                stance.holder.text,
+                "name",
+                stance.holder_name or stance.holder.text,
+            ),
+            target=stance.target,
+            polarity_hint=None,
+        )
+        for stance in document.stances
+    ]
 
 
 async def _run(
@@ -86,6 +126,7 @@ async def _run(
     prompts: str | dict[str, str] | None,
     client: ModelClient | None,
     examples: Mapping[str, Sequence[Example]] | None,
+    given: Mapping[Task, Sequence[Any]] | None = None,
 ) -> Prediction:
     if system == "llmextract":
         result = await aextract(
@@ -95,6 +136,7 @@ async def _run(
             settings=settings,
             client=client,
             examples=examples,
+            given=given,
         )
         return Prediction(document.id, result)
     result = DocumentResult(

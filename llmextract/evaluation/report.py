@@ -24,6 +24,7 @@ from llmextract.evaluation.metrics import (
     aggregate,
     bootstrap,
     confusion,
+    label_scores,
     paired_bootstrap,
     score_result,
 )
@@ -108,9 +109,11 @@ def score_run(
     for prediction in predictions:
         if prediction.result is not None:
             prompts.update(prediction.result.prompts)
+    matrices = {f: confusion(scores, f) for f in _CONFUSION_FIELDS if _has(scores, f)}
     return {
         "metrics": metrics,
-        "confusion": {f: confusion(scores, f) for f in _CONFUSION_FIELDS if _has(scores, f)},
+        "confusion": matrices,
+        "labels": {f: label_scores(matrix) for f, matrix in matrices.items()},
         "prompts": prompts,
         "usage": usage.model_dump(),
         "errors": sum(p.error is not None for p in predictions),

@@ -43,6 +43,9 @@ class EvalConfig:
     examples: Path | None = None  # gold JSONL to draw few-shot examples from (a train split)
     shots: int = 0
     seed: int = 0
+    # The model classifies the gold records' labels instead of finding records (stances:
+    # the polarity of each annotated phrase); scored by per-class F1 under "labels".
+    given_spans: bool = False
 
 
 def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
@@ -119,6 +122,7 @@ def run_eval(
                 prompts=config.prompt,
                 on_done=on_done,
                 examples=examples,
+                given_spans=config.given_spans,
             )
         )
         system = config.system
@@ -151,6 +155,7 @@ def run_eval(
             "examples": None if config.examples is None else str(config.examples),
             "shots": config.shots,
             "seed": config.seed,
+            "given_spans": config.given_spans,
         },
         "wall_seconds": round(wall, 3),
         # Throughput: the wall time of the whole run per document.
