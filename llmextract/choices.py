@@ -19,12 +19,14 @@ from pydantic import Field, create_model
 
 from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
 from llmextract.drafts import Draft, DraftList, Grounder
+from llmextract.errors import PromptError
 from llmextract.schemas import Event, Quote, Span, Stance, Task
 
 __all__ = [
     "ChoiceList",
     "EventChoices",
     "QuoteChoices",
+    "QuoteSpeakerChoices",
     "StanceChoices",
     "base_choice_schema",
     "choice_schema",
@@ -54,6 +56,23 @@ class _Decision(Draft):
         return None
 
 
+def _quote(g: Grounder, candidate: QuoteCandidate, choice: int) -> Quote:
+    """The candidate as a quote of its ``choice``-th listed speaker (1-based)."""
+    speaker = None
+    if candidate.speakers:
+        if choice > len(candidate.speakers):
+            g.notes.append(f"{g.label}.speaker option {choice} was not offered; used 1")
+            choice = 1
+        speaker = candidate.speakers[choice - 1]
+    return Quote(
+        content=_span(g, candidate.start, candidate.end),
+        speaker=_mention(g, speaker),
+        speaker_name=None if speaker is None else speaker.resolved,
+        cue=None if candidate.cue is None else _span(g, *candidate.cue),
+        kind=candidate.kind,
+    )
+
+
 class QuoteDecision(_Decision):
     quote: bool = Field(description="true if someone is quoted or reported as saying this")
     speaker: Literal[1, 2, 3] = Field(default=1, description="which listed speaker said it")
@@ -62,25 +81,23 @@ class QuoteDecision(_Decision):
         return not self.quote
 
     def ground(self, g: Grounder) -> Quote | None:
-        if not self.quote:
-            return None
-        candidate: QuoteCandidate | None = self.candidate(g)
-        if candidate is None:
-            return None
-        speaker = None
-        if candidate.speakers:
-            choice = self.speaker
-            if choice > len(candidate.speakers):
-                g.notes.append(f"{g.label}.speaker option {choice} was not offered; used 1")
-                choice = 1
-            speaker = candidate.speakers[choice - 1]
-        return Quote(
-            content=_span(g, candidate.start, candidate.end),
-            speaker=_mention(g, speaker),
-            speaker_name=None if speaker is None else speaker.resolved,
-            cue=None if candidate.cue is None else _span(g, *candidate.cue),
-            kind=candidate.kind,
-        )
+        candidate: QuoteCandidate | None = self.candidate(g) if self.quote else None
+        return None if candidate is None else _quote(g, candidate, self.speaker)
+
+
+class QuoteSpeakerDecision(_Decision):
+    """One number per candidate: who said it, or 0 for nobody (not a quotation)."""
+
+    speaker: Literal[0, 1, 2, 3] = Field(
+        description="the number of the listed speaker who said it, or 0 if nobody did"
+    )
+
+    def declined(self) -> bool:
+        return self.speaker == 0
+
+    def ground(self, g: Grounder) -> Quote | None:
+        candidate: QuoteCandidate | None = self.candidate(g) if self.speaker else None
+        return None if candidate is None else _quote(g, candidate, self.speaker)
 
 
 class EventDecision(_Decision):
@@ -151,6 +168,14 @@ class QuoteChoices(ChoiceList):
     decisions: list[QuoteDecision]
 
 
+class QuoteSpeakerChoices(ChoiceList):
+    """One speaker number per numbered candidate quotation (0: not a quotation), in order."""
+
+    task: ClassVar[Task] = "quotes"
+    item_model: ClassVar[type[Draft]] = QuoteSpeakerDecision
+    decisions: list[QuoteSpeakerDecision]
+
+
 class EventChoices(ChoiceList):
     """One decision per numbered candidate event, in order."""
 
@@ -167,21 +192,31 @@ class StanceChoices(ChoiceList):
     decisions: list[StanceDecision]
 
 
-_BASES: dict[Task, type[ChoiceList]] = {
-    "quotes": QuoteChoices,
-    "events": EventChoices,
-    "stances": StanceChoices,
+# (task, name) -> schema; the name is what a prompt's first line asks for ("" by default).
+_BASES: dict[tuple[Task, str], type[ChoiceList]] = {
+    ("quotes", ""): QuoteChoices,
+    ("quotes", "speaker"): QuoteSpeakerChoices,
+    ("events", ""): EventChoices,
+    ("stances", ""): StanceChoices,
 }
 
 
-def base_choice_schema(task: Task) -> type[ChoiceList]:
-    return _BASES[task]
+def base_choice_schema(task: Task, decisions: str = "") -> type[ChoiceList]:
+    """The task's decision schema named ``decisions`` (the default one for "")."""
+    try:
+        return _BASES[(task, decisions)]
+    except KeyError:
+        known = sorted(name for t, name in _BASES if t == task and name)
+        raise PromptError(
+            f"no {decisions!r} decisions for {task}: a choice prompt's first line names one "
+            f"of {known} or none"
+        ) from None
 
 
 @cache
-def choice_schema(task: Task, candidates: int) -> type[ChoiceList]:
+def choice_schema(task: Task, candidates: int, decisions: str = "") -> type[ChoiceList]:
     """The task's choice schema with exactly ``candidates`` decisions."""
-    base = _BASES[task]
+    base = base_choice_schema(task, decisions)
     item = base.item_model
     sized: type[ChoiceList] = create_model(
         base.__name__,

@@ -50,7 +50,9 @@ def prompt_dir() -> Path:
 
 
 PromptStyle = Literal["copy", "choose"]
-_STYLE_MARK = "{# llmextract: choose #}"
+# A choice prompt's first line; a word after "choose" names another decision schema of its
+# task (see llmextract.choices), e.g. {# llmextract: choose speaker #}.
+_CHOOSE_MARK = re.compile(r"\{# llmextract: choose(?: (?P<decisions>[a-z]+))? #\}")
 _CHOICE_LIMIT = 16  # candidates per request: one decision each keeps the answer short
 _FINDER_LIMIT = 10_000  # candidates per passage: in effect, all of them
 
@@ -69,8 +71,9 @@ class Prompt:
     """One versioned template, paired with the schema the model must fill.
 
     A ``copy`` prompt asks the model to copy spans out of the article; a ``choose`` prompt
-    (its first line is ``{# llmextract: choose #}``) shows numbered candidates found by code
-    and asks for one decision each (see :mod:`llmextract.choices`).
+    (its first line is ``{# llmextract: choose #}``, or ``{# llmextract: choose NAME #}``
+    for the task's decision schema NAME) shows numbered candidates found by code and asks for
+    one decision each (see :mod:`llmextract.choices`).
     """
 
     name: str
@@ -80,6 +83,7 @@ class Prompt:
     schema: type[DraftList]
     id: str
     examples: tuple[Example, ...] = ()
+    decisions: str = ""  # which decision schema of the task a choice prompt asks for
 
     def with_examples(self, examples: Sequence[Example]) -> Prompt:
         """This prompt with few-shot examples; they become part of its id."""
@@ -119,7 +123,11 @@ class Prompt:
             shown = [_show(self.task, passage, c) for c in candidates]
             messages = self.render(passage, candidates=shown)
             requests.append(
-                Request(messages, choice_schema(self.task, len(candidates)), candidates)
+                Request(
+                    messages,
+                    choice_schema(self.task, len(candidates), self.decisions),
+                    candidates,
+                )
             )
         return requests
 
@@ -251,8 +259,10 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
         _compile(source)
     except jinja2.TemplateSyntaxError as error:
         raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
-    kind: PromptStyle = "choose" if source.startswith(_STYLE_MARK) else "copy"
-    schema = base_choice_schema(task) if kind == "choose" else draft_list_for(task)
+    choose = _CHOOSE_MARK.match(source)
+    kind: PromptStyle = "choose" if choose else "copy"
+    decisions = (choose["decisions"] or "") if choose else ""
+    schema = base_choice_schema(task, decisions) if choose else draft_list_for(task)
     return Prompt(
         name=name,
         task=task,
@@ -260,12 +270,13 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
         style=kind,
         schema=schema,
         id=_prompt_id(name, source, schema),
+        decisions=decisions,
     )
 
 
 def _style_of(path: Path) -> PromptStyle:
     with path.open(encoding="utf-8") as handle:
-        return "choose" if handle.read(len(_STYLE_MARK)) == _STYLE_MARK else "copy"
+        return "choose" if _CHOOSE_MARK.match(handle.readline()) else "copy"
 
 
 def _with_article(user_message: str, article: str, passage: str) -> str:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
 from llmextract.choices import choice_schema
 from llmextract.drafts import grounding_scope, salvage
+from llmextract.errors import PromptError
 from llmextract.schemas import EventType
 
 TEXT = 'Mayor Elena Ruiz backed the wall. "We cannot wait," she said. It is called "Sea Guard".'
@@ -113,3 +114,20 @@ def test_salvage_maps_the_decisions_it_can_parse() -> None:
     raw = json.dumps({"decisions": [{"quote": True, "speaker": 1}]})
     kept = salvage(schema, raw, TEXT, why="too few decisions", candidates=QUOTES)
     assert [q.content.text for q in kept.records] == ["We cannot wait,"]
+
+
+def test_speaker_decisions_one_number_says_who_or_nobody() -> None:
+    schema = choice_schema("quotes", len(QUOTES), "speaker")
+    assert schema.__name__ == "QuoteSpeakerChoices"
+    with grounding_scope(TEXT, candidates=QUOTES):
+        result = schema.model_validate({"decisions": [{"speaker": 2}, {"speaker": 0}]})
+    [quote] = result.records  # "Sea Guard" (0: nobody said it) is turned down
+    assert quote.content.text == "We cannot wait,"
+    assert quote.speaker is not None and quote.speaker.text == "Elena Ruiz"  # the 2nd option
+    with pytest.raises(ValidationError), grounding_scope(TEXT, candidates=QUOTES):
+        schema.model_validate({"decisions": [{"speaker": 4}, {"speaker": 0}]})  # not an option
+
+
+def test_unknown_decision_schemas_are_a_clear_error() -> None:
+    with pytest.raises(PromptError, match="no 'vibes' decisions for quotes"):
+        choice_schema("quotes", 2, "vibes")

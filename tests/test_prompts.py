@@ -87,3 +87,19 @@ def test_given_candidates_replace_the_found_ones() -> None:
     assert request.candidates == tuple(given)
     with pytest.raises(PromptError, match="choice prompt"):
         load_prompt("stances", "v1").prepare(text, given)
+
+
+def test_a_choice_prompt_names_its_decision_schema_on_its_first_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    body = load_prompt("quotes", "v2").source.split("\n", 1)[1]
+    (tmp_path / "quotes.v7.jinja").write_text("{# llmextract: choose speaker #}\n" + body)
+    (tmp_path / "quotes.v8.jinja").write_text("{# llmextract: choose vibes #}\n" + body)
+    monkeypatch.setattr("llmextract.prompts.prompt_dir", lambda: tmp_path)
+    prompt = load_prompt("quotes", "v7")
+    assert prompt.style == "choose" and prompt.schema.__name__ == "QuoteSpeakerChoices"
+    (request,) = prompt.prepare('Ann Lee said "we will build the wall soon" on Monday.')
+    assert request.schema.__name__ == "QuoteSpeakerChoices"
+    assert (
+        "speaker" in request.schema.model_json_schema()["$defs"]["QuoteSpeakerDecision"]["required"]
+    )
+    with pytest.raises(PromptError, match="no 'vibes' decisions"):
+        load_prompt("quotes", "v8")
