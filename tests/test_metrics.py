@@ -217,6 +217,9 @@ def test_event_fields() -> None:
         "arg:recipient": Counts(tp=2, fp=0, fn=0),
         "arg:location": Counts(tp=0, fp=2, fn=1),
         "arg:time": Counts(tp=0, fp=0, fn=1),
+        # the four roles above, plus the actor of the missed "arrested" (fn) and of the
+        # spurious "held" (fp)
+        "arguments": Counts(tp=4, fp=3, fn=3),
     }
     assert sorted(score.pairs["type"]) == sorted(
         [("ASSAULT", "ASSAULT"), ("AID", "SUPPORT"), ("COERCE", "MISSED"), ("SPURIOUS", "AGREE")]

@@ -11,8 +11,9 @@ a sum over documents and documents can be resampled (:func:`bootstrap`,
     ``cue`` and ``kind``.
 ``events``
     ``trigger`` (trigger spans, whatever the type), ``type`` (trigger matched *and* same PLOVER
-    type; gold events without a type are left out), and, over matched triggers, one field per
-    argument role: ``arg:actor``, ``arg:recipient``, ``arg:location``, ``arg:time``.
+    type; gold events without a type are left out), over matched triggers one field per
+    argument role: ``arg:actor``, ``arg:recipient``, ``arg:location``, ``arg:time``, and
+    ``arguments``: all roles end to end (arguments of missed and spurious events count too).
 ``stances``
     ``evidence`` (evidence spans), and, over matched stances, ``holder``, ``target`` and
     ``polarity``.
@@ -70,7 +71,7 @@ SPURIOUS = "SPURIOUS"
 ARGUMENT_ROLES = ("actor", "recipient", "location", "time")
 FIELDS: dict[str, tuple[str, ...]] = {
     "quotes": ("content", "content_direct", "content_token", "speaker", "cue", "kind"),
-    "events": ("trigger", "type", *(f"arg:{role}" for role in ARGUMENT_ROLES)),
+    "events": ("trigger", "type", *(f"arg:{role}" for role in ARGUMENT_ROLES), "arguments"),
     "stances": ("evidence", "holder", "target", "polarity"),
 }
 TARGET_OVERLAP = 0.5
@@ -429,6 +430,18 @@ def _score_events(
                 role_counts.fp += 1
             else:
                 _label(role_counts, any(spans_overlap(guess, truth, text) for truth in truths))
+    # End to end: the roles of matched triggers, plus every argument of a missed gold event
+    # (false negatives) and of a spurious predicted one (false positives).
+    matched_pred, matched_gold = {p for p, _ in pairs}, {g for _, g in pairs}
+    arguments = sum((counts[f"arg:{role}"] for role in ARGUMENT_ROLES), Counts())
+    for role in ARGUMENT_ROLES:
+        arguments.fn += sum(
+            bool(_arguments(e, role)) for g, e in enumerate(gold) if g not in matched_gold
+        )
+        arguments.fp += sum(
+            getattr(e, role) is not None for p, e in enumerate(pred) if p not in matched_pred
+        )
+    counts["arguments"] = arguments
     return DocumentScore(
         id=doc_id,
         task="events",
