@@ -214,7 +214,12 @@ def batch_command(
     ],
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptOpt = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Model requests in flight at once.")] = 8,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Model requests in flight at once (the embedded model takes one)."
+        ),
+    ] = 8,
     rpm: Annotated[
         float | None, typer.Option(min=1, help="At most this many requests per minute.")
     ] = None,
@@ -505,7 +510,10 @@ def eval_command(
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N documents.")] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Model requests in flight at once (default 4).")
+        int | None,
+        typer.Option(
+            min=1, help="Model requests in flight at once (default 4; the embedded model takes one)."
+        ),
     ] = None,
     prompt: Annotated[str | None, typer.Option(help="Prompt version, e.g. v1 or v2.")] = None,
     examples: ExamplesOpt = None,
