@@ -992,10 +992,14 @@ _EVENT_LEXICON: tuple[tuple[str, tuple[EventType, ...]], ...] = (
         (_C.COERCE,),
     ),
     (
-        "attack|attacks|attacked|attacking|strike|strikes|struck|airstrike|airstrikes|bomb"
-        "|bombs|bombed|bombing|bombings|kill|kills|killed|killing|shell|shells|shelled"
+        "attack|attacks|attacked|attacking|strike|strikes|struck|airstrike|airstrikes"
+        "|bombed|bombing|bombings|kill|kills|killed|killing|shell|shells|shelled"
         "|shelling|invade|invades|invaded|invading|invasion|war|wars|fighting|fought"
-        "|hostilities|clashes|clashed",
+        "|hostilities|clashes|clashed|explode|explodes|exploded|exploding|explosion"
+        "|explosions|detonate|detonates|detonated|detonating|detonation|blast|blasts"
+        "|blew up|blown up|injure|injures|injured|injuring|injuries|wound|wounded|wounding"
+        "|shooting|shootings|shot dead|gunned down|assassinate|assassinated|assassination"
+        "|assassinations",
         (_C.ASSAULT,),
     ),
     (
