@@ -20,7 +20,7 @@ from pydantic import Field, create_model
 from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
 from llmextract.drafts import Draft, DraftList, Grounder
 from llmextract.errors import PromptError
-from llmextract.schemas import Event, Quote, Span, Stance, Task
+from llmextract.schemas import Event, Polarity, Quote, Span, Stance, Task
 
 __all__ = [
     "ChoiceList",
@@ -28,6 +28,7 @@ __all__ = [
     "QuoteChoices",
     "QuoteSpeakerChoices",
     "StanceChoices",
+    "StancePolarityChoices",
     "base_choice_schema",
     "choice_schema",
 ]
@@ -142,16 +143,31 @@ class StanceDecision(_Decision):
         if self.polarity == "none":
             return None
         candidate: StanceCandidate | None = self.candidate(g)
-        if candidate is None:
-            return None
-        holder = candidate.holder
-        return Stance(
-            holder=_mention(g, holder),
-            holder_name=None if holder is None else holder.resolved,
-            target=candidate.target,
-            polarity=self.polarity,
-            evidence=_span(g, candidate.start, candidate.end),
-        )
+        return None if candidate is None else _stance(g, candidate, self.polarity)
+
+
+class StancePolarityDecision(_Decision):
+    """The direction alone: the candidate is taken to be a stance (e.g. an annotated phrase)."""
+
+    polarity: Polarity = Field(description="the holder's stance toward the target")
+
+    def declined(self) -> bool:
+        return False
+
+    def ground(self, g: Grounder) -> Stance | None:
+        candidate: StanceCandidate | None = self.candidate(g)
+        return None if candidate is None else _stance(g, candidate, self.polarity)
+
+
+def _stance(g: Grounder, candidate: StanceCandidate, polarity: Polarity) -> Stance:
+    holder = candidate.holder
+    return Stance(
+        holder=_mention(g, holder),
+        holder_name=None if holder is None else holder.resolved,
+        target=candidate.target,
+        polarity=polarity,
+        evidence=_span(g, candidate.start, candidate.end),
+    )
 
 
 class ChoiceList(DraftList):
@@ -192,12 +208,21 @@ class StanceChoices(ChoiceList):
     decisions: list[StanceDecision]
 
 
+class StancePolarityChoices(ChoiceList):
+    """One polarity per numbered candidate stance, in order."""
+
+    task: ClassVar[Task] = "stances"
+    item_model: ClassVar[type[Draft]] = StancePolarityDecision
+    decisions: list[StancePolarityDecision]
+
+
 # (task, name) -> schema; the name is what a prompt's first line asks for ("" by default).
 _BASES: dict[tuple[Task, str], type[ChoiceList]] = {
     ("quotes", ""): QuoteChoices,
     ("quotes", "speaker"): QuoteSpeakerChoices,
     ("events", ""): EventChoices,
     ("stances", ""): StanceChoices,
+    ("stances", "polarity"): StancePolarityChoices,
 }
 
 

@@ -512,7 +512,8 @@ def eval_command(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Model requests in flight at once (default 4; the embedded model takes one)."
+            min=1,
+            help="Model requests in flight at once (default 4; the embedded model takes one).",
         ),
     ] = None,
     prompt: Annotated[str | None, typer.Option(help="Prompt version, e.g. v1 or v2.")] = None,

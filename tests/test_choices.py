@@ -131,3 +131,14 @@ def test_speaker_decisions_one_number_says_who_or_nobody() -> None:
 def test_unknown_decision_schemas_are_a_clear_error() -> None:
     with pytest.raises(PromptError, match="no 'vibes' decisions for quotes"):
         choice_schema("quotes", 2, "vibes")
+
+
+def test_polarity_decisions_classify_every_candidate() -> None:
+    phrase = StanceCandidate(0, 33, TEXT[:33], None, "the wall", None)  # the article's own
+    schema = choice_schema("stances", 1, "polarity")
+    with grounding_scope(TEXT, candidates=(phrase,)):
+        [stance] = schema.model_validate({"decisions": [{"polarity": "oppose"}]}).records
+        with pytest.raises(ValidationError):  # "none" is not an answer here
+            schema.model_validate({"decisions": [{"polarity": "none"}]})
+    assert (stance.holder, stance.target, stance.polarity) == (None, "the wall", "oppose")
+    assert stance.evidence.text == TEXT[:33]
