@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from llmextract import Settings, extract
+from llmextract import Settings, extract, load_prompt
 from llmextract.embedded import EMBEDDED_NOTICE, EmbeddedServer, embedded_model_path
 
 pytestmark = [
@@ -42,7 +42,8 @@ def test_embedded_model_extracts_only_grounded_records() -> None:
                     spans += 1
     # The embedded profile uses choice prompts: the model decides about candidates the
     # code found, so what it keeps is grounded by construction.
-    assert all(prompt.split("@")[0].endswith(".v2") for prompt in data["prompts"].values())
+    for task, prompt_id in data["prompts"].items():
+        assert load_prompt(task, prompt_id.split("@")[0]).style == "choose"
     assert spans > 0
 
 

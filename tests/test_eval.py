@@ -112,7 +112,7 @@ def test_given_spans_the_model_classifies_each_gold_phrase(
 ) -> None:
     """BASIL's task: the model is shown every gold phrase and target and gives a polarity."""
     decide = [  # gold polarities per document, in gold order, are in the comments
-        ["oppose", "oppose", "none"],  # oppose, support, support
+        ["oppose", "oppose", "neutral"],  # oppose, support, support
         ["oppose", "support"],  # oppose, oppose
         ["support", "oppose"],  # support, oppose (these two share their evidence)
     ]
@@ -132,7 +132,8 @@ def test_given_spans_the_model_classifies_each_gold_phrase(
             assert stance.target in prompt
             assert " ".join(stance.evidence.text.split())[:40] in prompt
     labels = json.loads(out.read_text())["labels"]["stances.polarity"]
-    # oppose: 3 right of 4 gold, 4 predicted; support: 1 right of 3 gold, 2 predicted
+    # oppose: 3 right of 4 gold, 4 predicted; support: 1 right of 3 gold, 2 predicted;
+    # neutral is no gold class, so it is only a wrong answer
     assert labels["per_class"]["oppose"] == {
         "precision": 0.75, "recall": 0.75, "f1": 0.75, "support": 4,
     }  # fmt: skip

@@ -268,7 +268,7 @@ def test_choose_prompts_send_candidates_and_honour_decisions(
 ) -> None:
     settings = settings_for(scripted_server.url, prompt_style="choose")
     # No script: the server accepts every candidate with its first speaker.
-    everything = extract(sample_text, tasks=["quotes"], settings=settings)
+    everything = extract(sample_text, tasks=["quotes"], prompts="v2", settings=settings)
     assert everything.prompts["quotes"].startswith("quotes.v2@")
     body = scripted_server.requests[0].body
     assert body is not None
@@ -283,10 +283,22 @@ def test_choose_prompts_send_candidates_and_honour_decisions(
     scripted_server.enqueue(
         Reply(arguments={"decisions": [{"quote": False}] + [{"quote": True}] * (offered - 1)})
     )
-    chosen = extract(sample_text, tasks=["quotes"], settings=settings)
+    chosen = extract(sample_text, tasks=["quotes"], prompts="v2", settings=settings)
     assert [q.content.text for q in chosen.quotes] == [
         q.content.text for q in everything.quotes[1:]
     ]
+
+
+def test_the_default_choice_prompts_of_all_tasks_start_with_the_same_article(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
+    """So a server that keeps the last prompt's state reads the article once per document."""
+    settings = settings_for(scripted_server.url, prompt_style="choose", concurrency=1)
+    result = extract(sample_text, settings=settings)
+    assert len(result.prompts) == 3
+    systems = {r.body["messages"][0]["content"] for r in scripted_server.requests if r.body}
+    assert len(scripted_server.requests) >= 3 and len(systems) == 1
+    assert sample_text in systems.pop()
 
 
 def test_choose_prompts_skip_the_model_when_there_is_nothing_to_choose(
