@@ -13,7 +13,7 @@ or invent: every record is grounded by construction. Pure: no client, no I/O.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, create_model
 
@@ -238,15 +238,14 @@ def base_choice_schema(task: Task, decisions: str = "") -> type[ChoiceList]:
         ) from None
 
 
+_Schema = TypeVar("_Schema", bound=DraftList)
+
+
 @cache
-def choice_schema(task: Task, candidates: int, decisions: str = "") -> type[ChoiceList]:
-    """The task's choice schema with exactly ``candidates`` decisions."""
-    base = base_choice_schema(task, decisions)
-    item = base.item_model
-    sized: type[ChoiceList] = create_model(
-        base.__name__,
-        __base__=base,
-        __doc__=base.__doc__,
-        decisions=(list[item], Field(min_length=candidates, max_length=candidates)),  # type: ignore[valid-type]
-    )
-    return sized
+def choice_schema(base: type[_Schema], candidates: int) -> type[_Schema]:
+    """``base`` (see :func:`base_choice_schema`) with exactly ``candidates`` decisions."""
+    items: Any = list[base.item_model]  # type: ignore[name-defined]
+    sized: dict[str, Any] = {
+        base.list_field: (items, Field(min_length=candidates, max_length=candidates))
+    }
+    return create_model(base.__name__, __base__=base, __doc__=base.__doc__, **sized)

@@ -83,7 +83,6 @@ class Prompt:
     schema: type[DraftList]
     id: str
     examples: tuple[Example, ...] = ()
-    decisions: str = ""  # which decision schema of the task a choice prompt asks for
 
     def with_examples(self, examples: Sequence[Example]) -> Prompt:
         """This prompt with few-shot examples; they become part of its id."""
@@ -119,16 +118,10 @@ class Prompt:
         )
         requests = []
         for first in range(0, len(found), _CHOICE_LIMIT):
-            candidates = found[first : first + _CHOICE_LIMIT]
-            shown = [_show(self.task, passage, c) for c in candidates]
+            group = found[first : first + _CHOICE_LIMIT]
+            shown = [_show(self.task, passage, c) for c in group]
             messages = self.render(passage, candidates=shown)
-            requests.append(
-                Request(
-                    messages,
-                    choice_schema(self.task, len(candidates), self.decisions),
-                    candidates,
-                )
-            )
+            requests.append(Request(messages, choice_schema(self.schema, len(group)), group))
         return requests
 
     def render(self, article: str, **extra: Any) -> list[dict[str, str]]:
@@ -261,8 +254,7 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
         raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
     choose = _CHOOSE_MARK.match(source)
     kind: PromptStyle = "choose" if choose else "copy"
-    decisions = (choose["decisions"] or "") if choose else ""
-    schema = base_choice_schema(task, decisions) if choose else draft_list_for(task)
+    schema = base_choice_schema(task, choose["decisions"] or "") if choose else draft_list_for(task)
     return Prompt(
         name=name,
         task=task,
@@ -270,7 +262,6 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
         style=kind,
         schema=schema,
         id=_prompt_id(name, source, schema),
-        decisions=decisions,
     )
 
 

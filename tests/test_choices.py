@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
-from llmextract.choices import choice_schema
+from llmextract.choices import base_choice_schema, choice_schema
 from llmextract.drafts import grounding_scope, salvage
 from llmextract.errors import PromptError
 from llmextract.schemas import EventType
@@ -34,7 +34,7 @@ QUOTES = (
 def decide(
     task: str, candidates: tuple[object, ...], decisions: list[dict[str, object]], offset: int = 0
 ):  # type: ignore[no-untyped-def]
-    schema = choice_schema(task, len(candidates))  # type: ignore[arg-type]
+    schema = choice_schema(base_choice_schema(task), len(candidates))  # type: ignore[arg-type]
     with grounding_scope(TEXT, offset=offset, candidates=candidates):
         return schema.model_validate({"decisions": decisions})
 
@@ -74,7 +74,7 @@ def test_speaker_option_that_was_not_offered_falls_back_to_the_best() -> None:
 def test_one_decision_per_candidate_is_enforced() -> None:
     with pytest.raises(ValidationError, match="at least 2"):
         decide("quotes", QUOTES, [{"quote": True, "speaker": 1}])
-    schema = choice_schema("quotes", 2).model_json_schema()
+    schema = choice_schema(base_choice_schema("quotes"), 2).model_json_schema()
     assert schema["properties"]["decisions"]["minItems"] == 2
     assert schema["properties"]["decisions"]["maxItems"] == 2
 
@@ -110,14 +110,14 @@ def test_event_and_stance_decisions() -> None:
 
 
 def test_salvage_maps_the_decisions_it_can_parse() -> None:
-    schema = choice_schema("quotes", 2)
+    schema = choice_schema(base_choice_schema("quotes"), 2)
     raw = json.dumps({"decisions": [{"quote": True, "speaker": 1}]})
     kept = salvage(schema, raw, TEXT, why="too few decisions", candidates=QUOTES)
     assert [q.content.text for q in kept.records] == ["We cannot wait,"]
 
 
 def test_speaker_decisions_one_number_says_who_or_nobody() -> None:
-    schema = choice_schema("quotes", len(QUOTES), "speaker")
+    schema = choice_schema(base_choice_schema("quotes", "speaker"), len(QUOTES))
     assert schema.__name__ == "QuoteSpeakerChoices"
     with grounding_scope(TEXT, candidates=QUOTES):
         result = schema.model_validate({"decisions": [{"speaker": 2}, {"speaker": 0}]})
@@ -130,12 +130,12 @@ def test_speaker_decisions_one_number_says_who_or_nobody() -> None:
 
 def test_unknown_decision_schemas_are_a_clear_error() -> None:
     with pytest.raises(PromptError, match="no 'vibes' decisions for quotes"):
-        choice_schema("quotes", 2, "vibes")
+        base_choice_schema("quotes", "vibes")
 
 
 def test_polarity_decisions_classify_every_candidate() -> None:
     phrase = StanceCandidate(0, 33, TEXT[:33], None, "the wall", None)  # the article's own
-    schema = choice_schema("stances", 1, "polarity")
+    schema = choice_schema(base_choice_schema("stances", "polarity"), 1)
     with grounding_scope(TEXT, candidates=(phrase,)):
         [stance] = schema.model_validate({"decisions": [{"polarity": "oppose"}]}).records
         with pytest.raises(ValidationError):  # "none" is not an answer here
