@@ -214,7 +214,9 @@ class Settings:
         env = os.environ if env is None else env
         config = _read_config(env)
         endpoint_keys = ("profile", "base_url", "model", "api_key", "mode")
-        endpoint = _resolve(config, env, **{k: explicit.pop(k, None) for k in endpoint_keys})
+        endpoint = resolve_endpoint(
+            env, config=config, **{k: explicit.pop(k, None) for k in endpoint_keys}
+        )
         use_cache = explicit.pop("use_cache", None) is not False
         knobs = {k: v for k, v in explicit.items() if v is not None}
         return cls(
@@ -318,29 +320,18 @@ def _profile(profiles: dict[str, Endpoint], name: str) -> Endpoint:
 def resolve_endpoint(
     env: Mapping[str, str],
     *,
+    config: dict[str, Any] | None = None,
     profile: str | None = None,
     base_url: str | None = None,
     model: str | None = None,
     api_key: str | None = None,
     mode: str | None = None,
 ) -> Endpoint:
-    """Merge the levels described in this module's docstring into one endpoint."""
-    return _resolve(
-        _read_config(env), env, profile=profile, base_url=base_url, model=model,
-        api_key=api_key, mode=mode,
-    )  # fmt: skip
+    """Merge the levels described in this module's docstring into one endpoint.
 
-
-def _resolve(
-    config: dict[str, Any],
-    env: Mapping[str, str],
-    *,
-    profile: str | None = None,
-    base_url: str | None = None,
-    model: str | None = None,
-    api_key: str | None = None,
-    mode: str | None = None,
-) -> Endpoint:
+    ``config`` is the config file already read, if the caller has it.
+    """
+    config = _read_config(env) if config is None else config
     profiles = _profiles(config, env)
     levels: list[dict[str, str | None]] = [
         {"profile": config.get("default_profile")},
