@@ -57,19 +57,16 @@ def _score(
     return scores
 
 
-def _ungrounded(gold: GoldDocument, prediction: Prediction) -> dict[str, int]:
-    """Per task: passages given that are not in the article, plus records whose main span
+def _ungrounded(gold: GoldDocument, prediction: Prediction, task: Task) -> int:
+    """Passages given for ``task`` that are not in the article, plus records whose main span
     is not the article's text at its offsets (0 for llmextract, by construction; counted
     here so that a regression shows)."""
-    counts = {task: len(passages) for task, passages in prediction.ungrounded.items()}
-    if prediction.result is None:
-        return counts
-    for task, name in _PRIMARY_FIELD.items():
-        for record in getattr(prediction.result, task):
-            span = getattr(record, name)
-            if gold.text[span.start : span.end] != span.text:
-                counts[task] = counts.get(task, 0) + 1
-    return counts
+    count = len(prediction.ungrounded.get(task, []))
+    records = [] if prediction.result is None else getattr(prediction.result, task)
+    for record in records:
+        span = getattr(record, _PRIMARY_FIELD[task])
+        count += gold.text[span.start : span.end] != span.text
+    return count
 
 
 def score_run(
@@ -84,13 +81,13 @@ def score_run(
     by_id = {p.id: p for p in predictions}
     scores: list[DocumentScore] = []
     rows = []
-    ungrounded: dict[str, int] = dict.fromkeys(tasks, 0)
+    ungrounded = dict.fromkeys(tasks, 0)
     for gold in golds:
         prediction = by_id[gold.id]
         document_scores = _score(gold, prediction, tasks, criterion)
         scores.extend(document_scores)
-        for task, count in _ungrounded(gold, prediction).items():
-            ungrounded[task] = ungrounded.get(task, 0) + count
+        for task in tasks:
+            ungrounded[task] += _ungrounded(gold, prediction, task)
         rows.append(
             {
                 **prediction.to_json(),
