@@ -9,6 +9,14 @@ FAULTS_SURVIVED: Counter[str] = Counter()
 BAD_INPUTS: list[tuple[str, bool]] = []  # (input, got a clear error or the right result)
 CRASHES: list[tuple[str, int, int, int, int]] = []  # (run, killed at, lines, lost, duplicated)
 LEAKS: list[tuple[str, int, int]] = []  # (run, files and streams checked, leaks found)
+# (area, defect probe, handled as documented): attacks and misuse tried from outside
+PROBES: list[tuple[str, str, bool]] = []
+
+
+def probe(area: str, name: str, handled: bool) -> bool:
+    """Count one defect probe in the summary; return ``handled`` for the test to assert."""
+    PROBES.append((area, name, handled))
+    return handled
 
 
 def render() -> list[str]:
@@ -40,4 +48,12 @@ def render() -> list[str]:
         checked = sum(c[1] for c in LEAKS)
         found = sum(c[2] for c in LEAKS)
         lines.append(f"secret leaks: {found} in {checked} files and streams of {len(LEAKS)} runs")
+    if PROBES:
+        areas = sorted({area for area, _, _ in PROBES})
+        handled = sum(ok for _, _, ok in PROBES)
+        lines.append(f"defect probes tried / handled: {len(PROBES)} / {handled}")
+        for area in areas:
+            mine = [ok for a, _, ok in PROBES if a == area]
+            lines.append(f"  {area:22} {len(mine):4} / {sum(mine):4}")
+        lines += [f"  BAD {area}: {name}" for area, name, ok in PROBES if not ok]
     return lines
