@@ -33,8 +33,7 @@ class Article:
 
 def decode_article(data: bytes, *, source: str, encoding: str = "utf-8") -> str:
     """Text of ``data`` under the policy above; ``source`` names it in error messages."""
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{source}: looks binary (contains NUL bytes); give a plain-text article")
+    binary = f"{source}: looks binary (contains NUL bytes); give a plain-text article"
     if encoding.lower().replace("_", "-") in {"utf-8", "utf8"}:
         for bom in _BOMS:
             if data.startswith(bom):
@@ -42,12 +41,17 @@ def decode_article(data: bytes, *, source: str, encoding: str = "utf-8") -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
+        if b"\x00" in data:
+            raise InputError(binary) from None
         raise InputError(
             f"{source}: not valid {encoding} at byte {error.start}; pass --encoding "
             "(e.g. cp1252 or latin-1) or convert it: iconv -f cp1252 -t utf-8"
         ) from None
     except LookupError:
         raise InputError(f"{source}: unknown encoding {encoding!r}") from None
+    # Checked on the decoded text, so that UTF-16, whose bytes hold zeros, reads fine.
+    if "\x00" in text:
+        raise InputError(binary)
     if not text.strip():
         raise InputError(f"{source}: is empty; give an article with some text")
     return text

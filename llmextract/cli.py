@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
+import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from llmextract.article import read_article
+from llmextract.batch import write_file
 from llmextract.client import probe_modes
 from llmextract.embedded import shared_server
 from llmextract.errors import InputError, LLMExtractError
@@ -120,12 +120,11 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    # Write beside the target and rename, so a crash never leaves half a file.
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, output)
+    try:
+        # A lone surrogate (from an input's JSON escape) is kept as its escape, not fatal.
+        write_file(output, text.encode("utf-8", "backslashreplace"))
+    except LLMExtractError as error:
+        raise _fail(error) from None
 
 
 @app.command("extract")
@@ -281,57 +280,71 @@ def batch_command(
     stopped. Answers are cached, so a rerun of a finished batch makes no model calls.
     Requests, tokens and cost go to OUTPUT's .ledger.json.
     """
-    from llmextract.batch import BatchReport, arun_batch, write_ledger
+    from llmextract.batch import BatchReport, arun_batch, claim_output, write_ledger
     from llmextract.sources import count_items, iter_source
 
-    try:
-        settings = Settings.from_env(
-            profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
-            max_reasks=max_reasks, transport_retries=retries, use_cache=not no_cache,
-            concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm,
-        )  # fmt: skip
-        if prices is not None:
-            settings = replace(settings, prices={**settings.prices, **load_prices(prices)})
-        shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)
-        fields = {"text_field": text_field, "id_field": id_field, "encoding": encoding}
-        report = BatchReport(output=output, total=count_items(source, **fields))
-        items = iter_source(source, **fields)
-    except LLMExtractError as error:
-        raise _fail(error) from None
-    outcome = "finished"
-    options: dict[str, Any] = {"restart": restart, "retry_errors": retry_errors, "report": report}
-    try:
-        with _batch_progress(report) as show:
-            if ray:
-                from llmextract.batch import Job
-                from llmextract.distributed import run_batch_ray
+    with ExitStack() as held, _terminate_as_interrupt() as terminated:
+        try:
+            settings = Settings.from_env(
+                profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
+                max_reasks=max_reasks, transport_retries=retries, use_cache=not no_cache,
+                concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm,
+            )  # fmt: skip
+            if prices is not None:
+                settings = replace(settings, prices={**settings.prices, **load_prices(prices)})
+            shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)
+            fields = {"text_field": text_field, "id_field": id_field, "encoding": encoding}
+            report = BatchReport(output=output, total=count_items(source, **fields))
+            items = iter_source(source, **fields)
+            held.enter_context(claim_output(output, source))
+        except LLMExtractError as error:
+            raise _fail(error) from None
+        except KeyboardInterrupt:
+            _err.print("interrupted before the batch started; nothing was written", highlight=False)
+            raise typer.Exit(code=143 if terminated else 130) from None
+        outcome, failure = "finished", None
+        options: dict[str, Any] = {
+            "restart": restart, "retry_errors": retry_errors, "report": report
+        }  # fmt: skip
+        try:
+            with _batch_progress(report) as show:
+                if ray:
+                    from llmextract.batch import Job
+                    from llmextract.distributed import run_batch_ray
 
-                job = Job(settings, tuple(task), _prompt_choice(prompt), shown)
-                run_batch_ray(
-                    items, output, job=job, address=ray_address, actors=ray_actors,
-                    on_progress=show, **options,
-                )  # fmt: skip
-            else:
-                asyncio.run(
-                    arun_batch(
-                        items, output, settings=settings, tasks=task,
-                        prompts=_prompt_choice(prompt), examples=shown, on_progress=show,
-                        **options,
-                    )
-                )  # fmt: skip
-    except KeyboardInterrupt:
-        outcome = "interrupted"
+                    job = Job(settings, tuple(task), _prompt_choice(prompt), shown)
+                    run_batch_ray(
+                        items, output, job=job, address=ray_address, actors=ray_actors,
+                        on_progress=show, **options,
+                    )  # fmt: skip
+                else:
+                    asyncio.run(
+                        arun_batch(
+                            items, output, settings=settings, tasks=task,
+                            prompts=_prompt_choice(prompt), examples=shown, on_progress=show,
+                            **options,
+                        )
+                    )  # fmt: skip
+        except KeyboardInterrupt:
+            outcome = "interrupted"
+        except LLMExtractError as error:
+            outcome, failure = f"stopped: {error}", error
+        unrecorded, ledger = None, None
+        try:
+            ledger = write_ledger(report, settings, source=source, outcome=outcome)
+        except LLMExtractError as error:
+            unrecorded = error
+    if outcome == "interrupted":
         _err.print(
             f"interrupted: {report.done} lines in {output}; rerun the same command to go on",
             soft_wrap=True,
             highlight=False,
         )
-        raise typer.Exit(code=130) from None
-    except LLMExtractError as error:
-        outcome = f"stopped: {error}"
-        raise _fail(error) from None
-    finally:
-        ledger = write_ledger(report, settings, source=source, outcome=outcome)
+    exits = [_fail(error) for error in (failure, unrecorded) if error is not None]  # printed
+    if outcome == "interrupted":
+        raise typer.Exit(code=143 if terminated else 130)
+    if exits:
+        raise exits[0]
     usage = report.usage
     cost = settings.price
     spent = f", ${cost.cost(usage.prompt_tokens, usage.completion_tokens):.4f}" if cost else ""
@@ -343,6 +356,23 @@ def batch_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """Within the block, SIGTERM stops the batch as Ctrl-C does: what was written stays and
+    the ledger says "interrupted". The list it gives fills with the signal once received."""
+    received: list[int] = []
+
+    def interrupt(number: int, _: object) -> None:
+        received.append(number)
+        signal.raise_signal(signal.SIGINT)  # whatever Ctrl-C does here (asyncio cancels)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command("render")

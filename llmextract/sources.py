@@ -13,13 +13,20 @@ the first item.
   (:func:`~llmextract.article.decode_article`: byte-order mark removed; NUL bytes and
   undecodable bytes refused) and must hold a JSON object whose text field is a non-empty
   string. The id is the id field when it is a non-empty string or an integer, else
-  ``line-N``.
+  ``line-N``. A line that could not be written back as JSON is an error item too: nesting
+  deeper than 100, an integer too long for Python to read, a number beyond a double
+  (``1e999``, ``NaN``), or a string with a lone surrogate escape (``"\\udc80"``).
 - CSV (comma) and TSV (tab): one item per record after the header, blank records skipped;
   quoted fields may span lines. A record with undecodable or NUL bytes, more fields than the
   header or an empty text is an error item; missing trailing cells count as empty. The id is
   the id column when it is non-empty, else ``row-N``.
-- Folder: every ``*.txt`` file below it, sorted by relative path; the id is that path
+- Folder: every ``*.txt`` entry below it, sorted by relative path; the id is that path
   without ``.txt`` and each file is decoded with :func:`~llmextract.article.decode_article`.
+  A link is followed only to a file inside the folder: a link out of it (``passwd.txt ->
+  /etc/passwd``), a dangling link, and a pipe, device or socket are error items, never read.
+
+A name that is not valid UTF-8 (a file name, say) shows its bytes as ``\\xNN`` in ids and
+messages, so every item can be written to the output.
 """
 
 from __future__ import annotations
@@ -29,7 +36,10 @@ import csv
 import gzip
 import io
 import json
+import math
+import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -71,6 +81,10 @@ _CHUNK_BYTES = 1 << 20
 _CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 # Bytes that did not decode, as the "surrogateescape" error handler leaves them.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+# What a JSON \u escape can produce but UTF-8 cannot encode, so no output line could hold.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Deeper metadata is refused: writing it back would risk Python's recursion limit.
+_MAX_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,11 @@ def source_kind(path: str | Path) -> SourceKind:
         return "folder"
     if not file.exists():
         raise InputError(f"{path}: no such file or folder")
+    if not file.is_file():  # it would be read twice (counted, then extracted)
+        raise InputError(
+            f"{path}: not a regular file (a pipe or device); pipe it in: "
+            "llmextract batch - -o OUTPUT < INPUT"
+        )
     kind = _KINDS.get(Path(file.name.lower().removesuffix(".gz")).suffix)
     if kind is None:
         raise InputError(f"{path}: unknown kind of input; {_ACCEPTED}")
@@ -125,6 +144,11 @@ def iter_source(
     """The items of ``path``, streaming; an unusable input as a whole raises at once."""
     kind = source_kind(path)
     options = _Options(text_field, id_field, encoding)
+    if str(path) == "-" and sys.stdin is None:
+        raise InputError(
+            "standard input is closed; pipe the JSONL in (llmextract batch - < FILE) "
+            "or give the file instead of -"
+        )
     if kind == "folder":
         root = Path(path)
         return _folder_items(root, _txt_files(root), encoding)
@@ -185,7 +209,7 @@ def _jsonl_items(path: str | Path, options: _Options) -> Iterator[SourceItem]:
         yield from _jsonl_lines(sys.stdin.buffer, "stdin", options)
         return
     with _binary(path) as handle:
-        yield from _jsonl_lines(handle, str(path), options)
+        yield from _jsonl_lines(handle, _printable(str(path)), options)
 
 
 def _jsonl_lines(lines: Iterable[bytes], source: str, options: _Options) -> Iterator[SourceItem]:
@@ -198,16 +222,74 @@ def _jsonl_item(raw: bytes, number: int, where: str, options: _Options) -> Sourc
     if not raw.strip():
         return SourceItem(number, fallback_id, None, {}, f"{where}: blank line; remove it")
     try:
-        record = json.loads(decode_article(raw, source=where, encoding=options.encoding))
+        line = decode_article(raw, source=where, encoding=options.encoding)
+        record = json.loads(
+            line, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_no_constant
+        )
     except InputError as error:
         return SourceItem(number, fallback_id, None, {}, str(error))
     except json.JSONDecodeError as error:
-        message = f"{where}: invalid JSON ({error.msg} at column {error.colno})"
+        # Some messages end in "at" ("Unterminated string starting at"): say it once.
+        problem = error.msg.removesuffix(" at")
+        message = f"{where}: invalid JSON ({problem} at column {error.colno})"
         return SourceItem(number, fallback_id, None, {}, message)
+    except ValueError as error:  # raised by the number hooks below
+        return SourceItem(number, fallback_id, None, {}, f"{where}: {error}")
+    except RecursionError:
+        message = f"{where}: nested too deeply to read (arrays or objects inside each other)"
+        return SourceItem(number, fallback_id, None, {}, f"{message}; flatten it")
     if not isinstance(record, dict):
         message = f"{where}: expected a JSON object, got {_JSON_TYPES[type(record)]}"
         return SourceItem(number, fallback_id, None, {}, message)
+    unwritable = _unwritable(record)
+    if unwritable is not None:
+        return SourceItem(number, fallback_id, None, {}, f"{where}: {unwritable}")
     return _item(record, number, where, fallback_id, options, noun="field")
+
+
+def _parse_int(digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # longer than sys.get_int_max_str_digits()
+        raise ValueError(
+            f"a number with {len(digits.lstrip('-'))} digits is too long to read; "
+            "write it as a string"
+        ) from None
+
+
+def _parse_float(digits: str) -> float:
+    value = float(digits)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"the number {digits[:20]}{'...' if len(digits) > 20 else ''} is too large for "
+            "JSON output; write it as a string"
+        )
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; write null or a string instead")
+
+
+def _unwritable(record: dict[str, Any]) -> str | None:
+    """Why ``record`` could not be written back as UTF-8 JSON, naming the field; else None."""
+    for key, value in record.items():
+        field = json.dumps(key)  # escapes a surrogate in the name itself
+        pending: list[tuple[Any, int]] = [(key, 0), (value, 0)]
+        while pending:
+            node, depth = pending.pop()
+            if depth > _MAX_DEPTH:
+                return f"field {field} is nested more than {_MAX_DEPTH} deep; flatten it"
+            if isinstance(node, str) and _SURROGATE.search(node):
+                return (
+                    f"field {field} holds a lone surrogate escape (such as \\udc80), which is "
+                    "not Unicode text; fix or remove that escape"
+                )
+            if isinstance(node, dict):
+                pending.extend((child, depth + 1) for pair in node.items() for child in pair)
+            elif isinstance(node, list):
+                pending.extend((child, depth + 1) for child in node)
+    return None
 
 
 def _item(
@@ -273,8 +355,9 @@ def _checked_header(path: str | Path, header: list[str] | None, options: _Option
 
 def _csv_items(path: str | Path, options: _Options) -> Iterator[SourceItem]:
     with _csv_table(path, options) as (header, records):
+        shown = _printable(str(path))
         for number, row in enumerate(records, start=1):
-            yield _csv_item(row, number, f"{path}:row {number}", header, options)
+            yield _csv_item(row, number, f"{shown}:row {number}", header, options)
 
 
 def _csv_item(
@@ -314,8 +397,12 @@ def _escaped_byte(cells: list[str]) -> int | None:
 
 
 def _txt_files(root: Path) -> list[Path]:
+    """Every ``*.txt`` entry below ``root`` but folders: files, links, pipes, devices.
+
+    ``rglob`` does not descend into linked folders, so only an entry itself can be a link.
+    """
     files = sorted(
-        (file for file in root.rglob("*.txt") if file.is_file()),
+        (file for file in root.rglob("*.txt") if file.is_symlink() or not file.is_dir()),
         key=lambda file: file.relative_to(root).as_posix(),
     )
     if not files:
@@ -324,16 +411,39 @@ def _txt_files(root: Path) -> list[Path]:
 
 
 def _folder_items(root: Path, files: list[Path], encoding: str) -> Iterator[SourceItem]:
+    inside = Path(os.path.realpath(root))
     for number, file in enumerate(files, start=1):
-        yield _file_item(root, file, number, encoding)
+        yield _file_item(root, inside, file, number, encoding)
 
 
-def _file_item(root: Path, file: Path, number: int, encoding: str) -> SourceItem:
-    item_id = file.relative_to(root).as_posix().removesuffix(".txt")
+def _file_item(root: Path, inside: Path, file: Path, number: int, encoding: str) -> SourceItem:
+    item_id = _printable(file.relative_to(root).as_posix().removesuffix(".txt"))
+    shown = _printable(str(file))
     try:
-        text = decode_article(file.read_bytes(), source=str(file), encoding=encoding)
+        problem = _entry_problem(file, inside)
+        if problem is not None:
+            return SourceItem(number, item_id, None, {}, f"{shown}: {problem}")
+        text = decode_article(file.read_bytes(), source=shown, encoding=encoding)
     except InputError as error:
         return SourceItem(number, item_id, None, {}, str(error))
     except OSError as error:
-        return SourceItem(number, item_id, None, {}, f"{file}: cannot be read ({error.strerror})")
+        return SourceItem(number, item_id, None, {}, f"{shown}: cannot be read ({error.strerror})")
     return SourceItem(number, item_id, text, {})
+
+
+def _entry_problem(file: Path, inside: Path) -> str | None:
+    """Why the folder entry ``file`` is not read, or None for a regular file in the folder."""
+    if file.is_symlink():
+        target = Path(os.path.realpath(file))
+        if not target.exists():
+            return f"is a link to a missing file ({_printable(str(target))}); fix or remove it"
+        if not target.is_relative_to(inside):
+            return "links outside the folder; copy the file in"
+    if not stat.S_ISREG(file.stat().st_mode):  # a pipe would block the read forever
+        return "is not a regular file (a pipe, device, socket or folder); give plain files"
+    return None
+
+
+def _printable(name: str) -> str:
+    """``name`` with bytes that did not decode (a file name that is not UTF-8) as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
