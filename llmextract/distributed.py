@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from llmextract import errors
-from llmextract.batch import BatchReport, BatchWriter, Done, Job, extract_record
+from llmextract.batch import BatchReport, BatchWriter, Done, Job, claim_output, extract_record
 from llmextract.client import ModelClient
 from llmextract.errors import ClusterError, ConfigError, LLMExtractError
 from llmextract.extract import model_client
@@ -129,54 +129,55 @@ def run_batch_ray(
             "Ray is not installed: pip install 'llmextract[ray]', or run without --ray"
         ) from None
     report = report or BatchReport(output=output)
-    writer = BatchWriter(
-        report, restart=restart, retry_errors=retry_errors, on_progress=on_progress
-    )
-    todo = writer.pending(items)
-    first = next(todo, None)
-    if first is None:
-        return report
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    if not ray.is_initialized():
-        ray.init(
-            address=address,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.WARNING,
+    with claim_output(output):  # one batch per output, as without Ray
+        writer = BatchWriter(
+            report, restart=restart, retry_errors=retry_errors, on_progress=on_progress, job=job
         )
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.execution_options.verbose_progress = False
-    with writer:
-        for chunk in _chunks(itertools.chain([first], todo), chunk_size):
-            dataset = ray.data.from_items([_row(item) for item in chunk])
-            try:
-                finished = dataset.map_batches(
-                    Extractor,
-                    fn_constructor_args=(job,),
-                    compute=ray.data.ActorPoolStrategy(size=actors),
-                    batch_size=batch_size,
-                ).take_all()
-            except ray.exceptions.RayError as error:
-                raise _cause(error) from None
-            by_line = {item.line: item for item in chunk}
-            for row in finished:
-                if row["usage"]:
-                    report.usage.add(Usage.model_validate_json(row["usage"]))
-            for row in sorted(finished, key=lambda row: int(row["line"])):
-                if row["outcome"] == "fatal":
-                    kind, _, message = str(row["output"]).partition(": ")
-                    raise getattr(errors, kind, LLMExtractError)(message)
-                done = Done(
-                    by_line[int(row["line"])],
-                    str(row["output"]),
-                    row["outcome"],
-                    bool(row["unavailable"]),
-                )
-                writer.write(done)
-    return report
+        todo = writer.pending(items)
+        first = next(todo, None)
+        if first is None:
+            return report
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if not ray.is_initialized():
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.execution_options.verbose_progress = False
+        with writer:
+            for chunk in _chunks(itertools.chain([first], todo), chunk_size):
+                dataset = ray.data.from_items([_row(item) for item in chunk])
+                try:
+                    finished = dataset.map_batches(
+                        Extractor,
+                        fn_constructor_args=(job,),
+                        compute=ray.data.ActorPoolStrategy(size=actors),
+                        batch_size=batch_size,
+                    ).take_all()
+                except ray.exceptions.RayError as error:
+                    raise _cause(error) from None
+                by_line = {item.line: item for item in chunk}
+                for row in finished:
+                    if row["usage"]:
+                        report.usage.add(Usage.model_validate_json(row["usage"]))
+                for row in sorted(finished, key=lambda row: int(row["line"])):
+                    if row["outcome"] == "fatal":
+                        kind, _, message = str(row["output"]).partition(": ")
+                        raise getattr(errors, kind, LLMExtractError)(message)
+                    done = Done(
+                        by_line[int(row["line"])],
+                        str(row["output"]),
+                        row["outcome"],
+                        bool(row["unavailable"]),
+                    )
+                    writer.write(done)
+        return report
 
 
 def _cause(error: BaseException) -> LLMExtractError:
