@@ -9,10 +9,10 @@ from typing import Protocol, TypeVar
 
 from llmextract.candidates.mentions import Mention, find_mentions, person_like
 from llmextract.chunking import split_sentences
+from llmextract.quotation import QUOTE_MARKS
 
 __all__ = [
     "OBJECT_PRONOUNS",
-    "QUOTE_CHARS",
     "SUBJECT_PRONOUNS",
     "Document",
     "distinct",
@@ -23,7 +23,6 @@ __all__ = [
     "word_count",
 ]
 
-QUOTE_CHARS = '"\u201c\u201d\u201e'
 SUBJECT_PRONOUNS = frozenset({"he", "she", "they"})
 OBJECT_PRONOUNS = frozenset({"him", "them"})
 
@@ -94,7 +93,7 @@ def subject_before(
         if m.kind == "pronoun" and m.text.lower() not in SUBJECT_PRONOUNS:
             continue
         gap = text[m.end : pos]
-        if any(c in gap for c in QUOTE_CHARS):
+        if not QUOTE_MARKS.isdisjoint(gap):
             return None
         if _SUBJECT_GAP.fullmatch(gap):
             return m

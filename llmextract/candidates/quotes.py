@@ -8,14 +8,11 @@ Rules (:func:`find_quotes`)
       -ing/-s forms, plus a few more reporting verbs (admitted, acknowledged,
       confirmed, suggested, replied, ...).  Ambiguous plural nouns (claims,
       notes, states, reports) are left out.
-    * Direct: paired double quotes (straight ``"``, curly ``\u201c \u201d``,
-      low ``\u201e``) inside one paragraph (paragraphs are separated by blank
-      lines; single line breaks are allowed inside a quote).  A quote still
-      open at the end of a paragraph runs to the paragraph end if it opened
-      with a curly mark or the next paragraph opens with a quote (the news
-      convention for multi-paragraph quotes).  Content is the text inside
-      the marks, trimmed of whitespace and a trailing ``,;:``; content of
-      fewer than two words (scare quotes) is dropped.
+    * Direct: every outermost quotation that :mod:`llmextract.quotation` finds
+      (its rule says which marks count, how quotations nest and where a
+      quotation left open at a paragraph's end stops).  Content is the text
+      inside the marks, trimmed of whitespace and a trailing ``,;:``; content
+      of fewer than two words (scare quotes) is dropped.
     * Direct cue: a cue within 60 characters after the closing mark in the
       same sentence (``"...," Wang said``), else the last cue before the
       opening mark in the sentence (after any earlier quote), else any cue
@@ -58,7 +55,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from llmextract.candidates.document import (
-    QUOTE_CHARS,
     Document,
     distinct,
     finish,
@@ -69,6 +65,7 @@ from llmextract.candidates.document import (
 )
 from llmextract.candidates.lexicons import CUE, INVERTING, SAYING
 from llmextract.candidates.mentions import Mention, person_like
+from llmextract.quotation import QUOTE_MARKS, quotations
 from llmextract.schemas import QuoteKind
 
 __all__ = ["QuoteCandidate", "find_quotes"]
@@ -86,7 +83,6 @@ class QuoteCandidate:
     speakers: tuple[Mention, ...]
 
 
-_QUOTE_MARK = re.compile('["\u201c\u201d\u201e]|\\n[ \\t\\r\\f\\v]*\\n')
 _PASSIVE_BY = re.compile(r"\s+by\b")
 _THAT = re.compile(r"\bthat\b")
 _STOP_BEFORE_THAT = re.compile(r"[.;:!?\"\u201c\u201d]")
@@ -109,31 +105,6 @@ class _Draft:
     mark: tuple[int, int] | None = None  # opening/closing mark positions of a direct quote
 
 
-def _quote_marks(text: str) -> list[tuple[int, int]]:
-    """``(open, close)`` index pairs of double quotes; ``close`` may be a paragraph end."""
-    pairs: list[tuple[int, int]] = []
-    opened: int | None = None
-    for m in _QUOTE_MARK.finditer(text):
-        ch = m.group()
-        if ch.startswith("\n"):
-            if opened is not None:
-                rest = text[m.end() :].lstrip()
-                if text[opened] == "\u201c" or rest[:1] in ('"', "\u201c"):
-                    pairs.append((opened, m.start()))
-            opened = None
-        elif opened is None:
-            if ch != "\u201d":
-                opened = m.start()
-        elif ch in ("\u201c", "\u201e"):
-            opened = m.start()  # an unbalanced opener: start again here
-        else:
-            pairs.append((opened, m.start()))
-            opened = None
-    if opened is not None and text[opened] == "\u201c":
-        pairs.append((opened, len(text)))
-    return pairs
-
-
 def _trim(text: str, start: int, end: int, *, final: bool) -> tuple[int, int]:
     """Shrink ``[start, end)`` past whitespace and ``,;:`` at both ends, a trailing ``and``
     and (if ``final``) a final ``.!?``."""
@@ -154,7 +125,10 @@ def _trim(text: str, start: int, end: int, *, final: bool) -> tuple[int, int]:
 def _direct_drafts(doc: Document) -> list[_Draft]:
     text = doc.text
     drafts: list[_Draft] = []
-    for open_, close in _quote_marks(text):
+    for quotation in quotations(text):
+        if quotation.depth > 0:
+            continue  # quoted inside another quotation: part of that one's content
+        open_, close = quotation.open, quotation.close
         cstart, cend = _trim(text, open_ + 1, close, final=False)
         if word_count(text[cstart:cend]) < 2:
             continue
@@ -164,12 +138,12 @@ def _direct_drafts(doc: Document) -> list[_Draft]:
         # Frames: the sentence text before the opening mark and after the closing mark.
         before_start = first[0]
         for k in range(open_ - 1, first[0] - 1, -1):
-            if text[k] in QUOTE_CHARS:
+            if text[k] in QUOTE_MARKS:
                 before_start = k + 1
                 break
         after_end = max(sent[1], close + 1)
         for k in range(close + 1, min(after_end, len(text))):
-            if text[k] in QUOTE_CHARS:
+            if text[k] in QUOTE_MARKS:
                 after_end = k
                 break
         after = [m for m in CUE.finditer(text, close + 1, after_end) if m.start() > close]
@@ -291,7 +265,7 @@ def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
                     and not _THAT.search(tail)
                     and comma != -1
                     and word_count(lead[comma:]) <= 6
-                    and not any(c in tail for c in QUOTE_CHARS)
+                    and QUOTE_MARKS.isdisjoint(tail)
                 ):
                     # "CLAUSE, a source said."
                     start, end = _trim(text, sent[0], sent[0] + comma, final=False)
@@ -318,7 +292,7 @@ def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
             # A content that is exactly one direct quote is that direct quote.
             if any(o == start and word_count(text[min(c, end) : end]) == 0 for o, c in quoted):
                 continue
-            kind: QuoteKind = "mixed" if any(c in content for c in QUOTE_CHARS) else "indirect"
+            kind: QuoteKind = "indirect" if QUOTE_MARKS.isdisjoint(content) else "mixed"
             others = [m for m in doc.mentions_in(sent[0], sent[1]) if not start <= m.start < end]
             nearby = previous + nearest(others, cue.start())
             drafts.append(
