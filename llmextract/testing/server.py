@@ -10,8 +10,9 @@ Use it in tests, demos, benchmarks and fault-injection runs the way httpx's
 
 Each ``POST /v1/chat/completions`` consumes the next :class:`Reply`; once the
 script is used up the server answers with a deterministic default derived from
-the request (see :func:`_default_arguments`).  Only the standard library is
-used, so the server can run anywhere the package is importable.
+the request (see :func:`_default_arguments`): the candidates that
+:mod:`llmextract.candidates` finds in the article, as a model that accepts each
+one would answer.
 
 Run it standalone with ``python -m llmextract.testing.server --port 8080``.
 """
@@ -36,7 +37,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from llmextract.candidates import Mention, find_events, find_quotes, find_stances
+from llmextract.drafts import MAX_ITEMS, draft_list_for
+from llmextract.schemas import Task
 
 __all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer", "main"]
 
@@ -48,7 +55,6 @@ _MODELS_BODY: JSONDict = {
     "object": "list",
     "data": [{"id": "scripted", "object": "model", "created": 0, "owned_by": "llmextract"}],
 }
-_MAX_ITEMS = 8
 # Trickled bodies are cut into at most this many writes; enough to look slow
 # to a client without turning a long body into thousands of syscalls.
 _TRICKLE_PIECES = 50
@@ -548,62 +554,15 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
 
 
 # ---------------------------------------------------------------------------
-# Default answer: a crude but deterministic "model" for quotes/events/stances.
-# It only has to produce schema-shaped output whose strings occur in the
-# article, so downstream grounding and scoring code sees realistic data.
+# Default answer: the package's own candidates, as a model that accepts each one would
+# answer. Every string is cut from the article and every item fits the draft schema, so
+# downstream grounding and scoring code sees realistic data.
 # ---------------------------------------------------------------------------
 
-_TASKS = ("quotes", "events", "stances", "decisions")
+_TASKS: tuple[Task | Literal["decisions"], ...] = ("quotes", "events", "stances", "decisions")
 _ARTICLE_RE = re.compile(
     r"^[ \t]*<article>[ \t]*\r?\n(.*?)(?:\r?\n[ \t]*</article>[ \t]*$|\Z)", re.M | re.S
 )
-_PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t]*\n")
-# A title's period must not end a sentence ("Mr. Smith").
-_NOT_AFTER_TITLE = r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)"
-_SENTENCE_SPLIT_RE = re.compile(r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<=[.!?])\s+")
-_APOSTROPHES = "'\u2019"
-_CLOSING_MARKS = '"\u201d' + _APOSTROPHES
-_SENTENCE_END_RE = re.compile(rf"{_NOT_AFTER_TITLE}[.!?][{_CLOSING_MARKS}]?\s+")
-_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de"
-_TITLE = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Lt|Col|Capt|Sgt)\."
-_CAP_WORD = rf"(?:{_TITLE}|[{_UPPER}]\w*(?:[-{_APOSTROPHES}][{_UPPER}]\w*)*)"
-_NAME_RUN_RE = re.compile(rf"(?<![\w{_APOSTROPHES}-]){_CAP_WORD}(?: {_CAP_WORD})*")
-# Capitalised words that start sentences but are not names.
-_STOPWORD_TEXT = """
-    A An The He She It They We I You His Her Its Their Our My Your This That These Those
-    There Here But And Or So Yet If When While After Before As At In On Of For From By With
-    Without To Into Under Over Since Until During Despite Although Though However Meanwhile
-    Also Still Now Then Yes No Not Asked Speaking According Earlier Later Last Next Some Many
-    Most Both Each Every Such What Why How Who Where Which Monday Tuesday Wednesday Thursday
-    Friday Saturday Sunday January February March April June July August September October
-    November December
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_CUE_RE = re.compile(r"\b(?:said|says|told|urged|added|warned|stated|asked|according to)\b", re.I)
-_EVENT_KEYWORDS: tuple[tuple[str, str], ...] = (
-    (r"met|talks|visit(?:s|ed)?", "CONSULT"),
-    (r"urged|called for", "REQUEST"),
-    (r"accused|blamed", "ACCUSE"),
-    (r"backed|supported", "SUPPORT"),
-    (r"agreed", "AGREE"),
-    (r"dismissed|rejected", "REJECT"),
-    (r"threatened|warned", "THREATEN"),
-    (r"sanctions", "SANCTION"),
-    (r"attack(?:s|ed)?|strikes?", "ASSAULT"),
-)
-_EVENT_RE = re.compile(
-    "|".join(rf"(?P<k{i}>\b(?:{pattern})\b)" for i, (pattern, _) in enumerate(_EVENT_KEYWORDS)),
-    re.I,
-)
-_STANCE_RE = re.compile(
-    r"\b(?:(?P<support>backed|supported|welcomed)"
-    r"|(?P<oppose>dismissed|criticised|criticized|slammed|rejected))\b",
-    re.I,
-)
-_TARGET_RE = re.compile(
-    rf"^\s+(?:(?:the|a|an|his|her|their|its|this|that)\s+)?({_CAP_WORD}(?: {_CAP_WORD}){{0,2}})"
-)
-_NEXT_WORDS_RE = re.compile(r"^\s*(\S+(?:\s+\S+){0,2})")
 
 
 FAULTS: tuple[str, ...] = (
@@ -658,20 +617,16 @@ def _fault_reply(fault: str, body: JSONDict, delay_s: float) -> Reply:
 def _default_arguments(request_body: JSONDict) -> JSONDict:
     """Deterministic answer for a request when the script is empty.
 
-    The task (quotes, events or stances) comes from the requested schema; the
-    items are cut from the article with regexes.  ``{}`` if the task is unknown.
+    The task (quotes, events or stances) comes from the requested schema; the items are
+    :mod:`llmextract.candidates` found in the article, each with its most plausible
+    option.  ``{}`` if the task is unknown.
     """
     task = _detect_task(request_body)
     if task is None:
         return {}
     if task == "decisions":
         return {"decisions": _decisions(request_body)}
-    article = _article(request_body)
-    if task == "quotes":
-        return {"quotes": _quotes(article)}
-    if task == "events":
-        return {"events": _events(article)}
-    return {"stances": _stances(article)}
+    return {task: _answer(task, _article(request_body))}
 
 
 _CANDIDATE_LINE = re.compile(r"^\d+\. .*$", re.MULTILINE)
@@ -700,7 +655,7 @@ def _decisions(body: JSONDict) -> list[JSONDict]:
     return decisions
 
 
-def _detect_task(body: JSONDict) -> str | None:
+def _detect_task(body: JSONDict) -> Task | Literal["decisions"] | None:
     tool = _chosen_tool(body)
     if tool is not None:
         parameters = tool.get("parameters")
@@ -739,159 +694,70 @@ def _article(body: JSONDict) -> str:
     return user_texts[-1] if user_texts else ""
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p for p in _PARAGRAPH_SPLIT_RE.split(text) if p.strip()]
+def _span(article: str, span: tuple[int, int] | None) -> str | None:
+    return None if span is None else article[span[0] : span[1]]
 
 
-def _sentences(text: str) -> Iterator[str]:
-    for paragraph in _paragraphs(text):
-        for sentence in _SENTENCE_SPLIT_RE.split(paragraph):
-            if sentence.strip():
-                yield sentence.strip()
+def _mention(mention: Mention | None) -> str | None:
+    return None if mention is None else mention.text
 
 
-def _names(text: str) -> list[list[str]]:
-    """Capitalised-word runs in ``text``, leading stop words and keywords removed."""
-    runs: list[list[str]] = []
-    for match in _NAME_RUN_RE.finditer(text):
-        words = match.group(0).split(" ")
-        while words and _not_a_name(words[0]):
-            words.pop(0)
-        if words:
-            runs.append(words)
-    return runs
-
-
-def _not_a_name(word: str) -> bool:
-    """Sentence-initial stop words and keywords ("Talks ...") are capitalised too."""
-    return word in _STOPWORDS or bool(_EVENT_RE.fullmatch(word) or _STANCE_RE.fullmatch(word))
-
-
-def _first_name(text: str) -> str | None:
-    runs = _names(text)
-    # Titles come first ("Foreign Minister Anna Berg"), so keep the tail.
-    return " ".join(runs[0][-3:]) if runs else None
-
-
-def _quote_spans(paragraph: str) -> list[tuple[int, int]]:
-    """(open, close) indices of paired quote marks; straight and curly."""
-    spans: list[tuple[int, int]] = []
-    closer: str | None = None
-    start = 0
-    for i, char in enumerate(paragraph):
-        if closer is None:
-            if char in '"“':
-                closer, start = ('"' if char == '"' else "”"), i
-        elif char == closer:
-            spans.append((start, i))
-            closer = None
-    return spans
-
-
-def _speaker(paragraph: str, masked: str, open_at: int, close_at: int) -> str:
-    """Name nearest the quote: its own sentence first, then the paragraph.
-
-    Sentence ends are looked up in the real text (a quote may end one), names
-    in ``masked`` where quotations are blanked out.
-    """
-    starts = list(_SENTENCE_END_RE.finditer(paragraph, 0, open_at))
-    start = starts[-1].end() if starts else 0
-    end_match = _SENTENCE_END_RE.search(paragraph, close_at + 1)
-    end = end_match.start() + 1 if end_match else len(paragraph)
-    # '"…," said X.' puts the speaker after the quote; a name in an earlier
-    # sentence of the paragraph is a worse guess than that.
-    candidates = (
-        (masked[start:open_at], -1),
-        (masked[close_at + 1 : end], 0),
-        (masked[:open_at], -1),
-        (masked[close_at + 1 :], 0),
-    )
-    for text, pick in candidates:
-        runs = _names(text)
-        if runs:
-            return " ".join(runs[pick][-3:])
-    return "unknown"
-
-
-def _quotes(article: str) -> list[JSONDict]:
-    items: list[JSONDict] = []
-    for paragraph in _paragraphs(article):
-        spans = _quote_spans(paragraph)
-        masked = paragraph
-        # Blank out every quotation so names and cues are only found in the
-        # narrative around quotes, never inside what someone said.
-        for open_at, close_at in spans:
-            masked = masked[:open_at] + " " * (close_at - open_at + 1) + masked[close_at + 1 :]
-        for open_at, close_at in spans:
-            inner = paragraph[open_at + 1 : close_at]
-            content = inner.strip().rstrip(",").rstrip()
-            if not 3 <= len(inner) <= 400 or not content:
-                continue
-            before, after = masked[:open_at], masked[close_at + 1 :]
-            speaker = _speaker(paragraph, masked, open_at, close_at)
-            cue_match = _CUE_RE.search(after[:80])
-            if cue_match is None:
-                before_cues = list(_CUE_RE.finditer(before[-80:]))
-                cue_match = before_cues[-1] if before_cues else None
-            items.append(
-                {
-                    "content": content,
-                    "speaker": speaker,
-                    "speaker_name": None if speaker == "unknown" else speaker,
-                    "cue": cue_match.group(0) if cue_match else "said",
-                    "kind": "direct",
-                }
-            )
-            if len(items) == _MAX_ITEMS:
-                return items
-    return items
-
-
-def _events(article: str) -> list[JSONDict]:
-    items: list[JSONDict] = []
-    for sentence in _sentences(article):
-        match = _EVENT_RE.search(sentence)
-        if match is None or match.lastgroup is None:
-            continue
-        category = _EVENT_KEYWORDS[int(match.lastgroup[1:])][1]
-        items.append(
+def _items(task: Task, article: str) -> list[JSONDict]:
+    """The candidates of ``task`` in ``article`` as answer items, best guess for each."""
+    if task == "quotes":
+        return [
             {
-                "type": category,
-                "trigger": match.group(0),
-                "actor": _first_name(sentence),
-                "recipient": None,
-                "location": None,
-                "time": None,
-                "summary": sentence[:150],
+                "content": q.text,
+                "speaker": _mention(q.speakers[0]) if q.speakers else "",
+                "speaker_name": q.speakers[0].resolved if q.speakers else None,
+                "cue": _span(article, q.cue) or "",
+                "kind": q.kind,
             }
-        )
-        if len(items) == _MAX_ITEMS:
-            break
-    return items
-
-
-def _stances(article: str) -> list[JSONDict]:
-    items: list[JSONDict] = []
-    for sentence in _sentences(article):
-        match = _STANCE_RE.search(sentence)
-        if match is None:
-            continue
-        holder = _first_name(sentence[: match.start()]) or _first_name(sentence)
-        rest = sentence[match.end() :]
-        target_match = _TARGET_RE.match(rest) or _NEXT_WORDS_RE.match(rest)
-        target = target_match.group(1).rstrip(".,;:!?" + _CLOSING_MARKS) if target_match else ""
-        items.append(
+            for q in find_quotes(article)
+        ]
+    if task == "events":
+        return [
             {
-                "holder": holder or "unknown",
-                "holder_name": holder,
-                "target": target or "unknown",
-                "polarity": "support" if match.group("support") else "oppose",
-                "evidence": sentence,
+                "type": str(e.types[0]),
+                "trigger": e.text,
+                "actor": _mention(e.actor),
+                "recipient": _mention(e.recipient),
+                "location": _span(article, e.location),
+                "time": _span(article, e.time),
+                "summary": " ".join(article[e.sentence[0] : e.sentence[1]].split())[:200],
             }
-        )
-        if len(items) == _MAX_ITEMS:
+            for e in find_events(article)
+        ]
+    return [
+        {
+            "holder": s.holder.text,
+            "holder_name": s.holder.resolved,
+            "target": s.target,
+            "polarity": s.polarity_hint or "neutral",
+            "evidence": s.text,
+        }
+        for s in find_stances(article)
+        if s.holder is not None
+    ]
+
+
+def _answer(task: Task, article: str) -> list[JSONDict]:
+    """The first items that the task's draft schema accepts, one per draft key, at most
+    as many as it allows."""
+    model = draft_list_for(task).item_model
+    kept: list[JSONDict] = []
+    keys: set[tuple[Any, ...]] = set()
+    for item in _items(task, article):
+        try:
+            key = model.model_validate(item).key()
+        except ValidationError:
+            continue  # longer than the schema allows, e.g. a sentence-long passage
+        if key not in keys:
+            keys.add(key)
+            kept.append(item)
+        if len(kept) == MAX_ITEMS:
             break
-    return items
+    return kept
 
 
 # ---------------------------------------------------------------------------
