@@ -29,8 +29,9 @@ from llmextract.drafts import (
     grounding_scope,
 )
 from llmextract.testing import Reply, ScriptedServer
+from llmextract.testing.answers import default_arguments
+from llmextract.testing.faults import FAULTS, fault_reply
 from llmextract.testing.pytest_plugin import scripted_server  # noqa: F401 - fixture
-from llmextract.testing.server import _default_arguments
 
 pytest_plugins = ["pytester"]
 
@@ -331,7 +332,7 @@ def test_default_quote_speaker_is_found_in_the_quotes_own_sentence() -> None:
     )
     request = {"model": "m", "messages": user_message(article), "tools": [QUOTES_TOOL]}
 
-    answer = _default_arguments(request)
+    answer = default_arguments(request)
 
     assert_grounded_and_valid("quotes", answer, article)
     speakers = {q["speaker"] for q in answer["quotes"] if "No deal" in q["content"]}
@@ -341,7 +342,7 @@ def test_default_quote_speaker_is_found_in_the_quotes_own_sentence() -> None:
 
 
 def test_default_answer_events_from_schema_in_system_message() -> None:
-    answer = _default_arguments(schema_request("events"))
+    answer = default_arguments(schema_request("events"))
 
     assert_grounded_and_valid("events", answer, ARTICLE)
     triggers = [e.text for e in find_events(ARTICLE)]
@@ -351,7 +352,7 @@ def test_default_answer_events_from_schema_in_system_message() -> None:
 
 
 def test_default_answer_stances() -> None:
-    answer = _default_arguments(schema_request("stances"))
+    answer = default_arguments(schema_request("stances"))
 
     assert_grounded_and_valid("stances", answer, ARTICLE)
     assert [(s["holder"], s["polarity"]) for s in answer["stances"]] == [
@@ -364,7 +365,7 @@ def test_default_answer_keeps_to_the_schema_limits() -> None:
     article = "Ann Reyes said that " + "the wall will rise and " * 40 + "stand. " + article
     request = {"model": "m", "messages": user_message(article), "tools": [QUOTES_TOOL]}
 
-    answer = _default_arguments(request)
+    answer = default_arguments(request)
 
     assert len(find_quotes(article)) > MAX_ITEMS
     assert_grounded_and_valid("quotes", answer, article)
@@ -384,7 +385,16 @@ def test_default_answer_json_mode_through_server(
 
 
 def test_default_answer_is_empty_when_task_unknown() -> None:
-    assert _default_arguments({"model": "m", "messages": user_message()}) == {}
+    assert default_arguments({"model": "m", "messages": user_message()}) == {}
+
+
+def test_every_fault_is_a_valid_reply_and_an_unknown_one_is_refused() -> None:
+    answer = default_arguments(schema_request("quotes"))
+    replies = [Reply.from_dict(fault_reply(fault, answer, 1.0)) for fault in FAULTS]
+    assert len(replies) == len(FAULTS)
+    assert any(reply.delay_s == 1.0 for reply in replies)
+    with pytest.raises(ValueError, match="unknown fault 'bogus'"):
+        fault_reply("bogus", answer, 1.0)
 
 
 # --- raw HTTP faults ----------------------------------------------------------

@@ -10,9 +10,10 @@ Use it in tests, demos, benchmarks and fault-injection runs the way httpx's
 
 Each ``POST /v1/chat/completions`` consumes the next :class:`Reply`; once the
 script is used up the server answers with a deterministic default derived from
-the request (see :func:`_default_arguments`): the candidates that
+the request (see :mod:`llmextract.testing.answers`): the candidates that
 :mod:`llmextract.candidates` finds in the article, as a model that accepts each
-one would answer.
+one would answer.  With ``chaos``, some unscripted requests get a fault instead
+(:mod:`llmextract.testing.faults`).
 
 Run it standalone with ``python -m llmextract.testing.server --port 8080``.
 """
@@ -24,7 +25,6 @@ import dataclasses
 import ipaddress
 import json
 import random
-import re
 import signal
 import socket
 import socketserver
@@ -37,17 +37,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import ValidationError
-
-from llmextract.candidates import Mention, find_events, find_quotes, find_stances
-from llmextract.drafts import MAX_ITEMS, draft_list_for
-from llmextract.schemas import Task
+from llmextract.testing.answers import (
+    JSONDict,
+    chosen_tool,
+    default_arguments,
+    message_text,
+    messages,
+)
+from llmextract.testing.faults import FAULTS, fault_reply
 
 __all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer", "main"]
-
-JSONDict = dict[str, Any]
 
 _CHAT_PATH = "/v1/chat/completions"
 _MODELS_PATH = "/v1/models"
@@ -406,7 +407,8 @@ class ScriptedServer:
             if self.chaos and self._rng.random() < self.chaos:
                 fault = self._rng.choice(FAULTS)
                 self._injected.append((fault, body))
-                return _fault_reply(fault, body, self.fault_delay_s), self._count
+                answer = default_arguments(body)
+                return Reply.from_dict(fault_reply(fault, answer, self.fault_delay_s)), self._count
             return Reply(), self._count
 
     @contextmanager
@@ -464,53 +466,13 @@ def _error_body(status: int, message: str) -> JSONDict:
     return {"error": {"message": message, "type": kind, "code": code, "param": None}}
 
 
-def _message_text(message: Any) -> str:
-    """Text of one chat message, whether content is a string or a list of parts."""
-    if not isinstance(message, dict):
-        return ""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            part["text"]
-            for part in content
-            if isinstance(part, dict) and isinstance(part.get("text"), str)
-        )
-    return ""
-
-
-def _messages(body: JSONDict) -> list[Any]:
-    messages = body.get("messages")
-    return messages if isinstance(messages, list) else []
-
-
-def _chosen_tool(body: JSONDict) -> JSONDict | None:
-    """The function definition the client asked for (tool_choice), else tools[0]."""
-    tools = body.get("tools")
-    if not isinstance(tools, list) or not tools:
-        return None
-    functions = [
-        t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
-    ]
-    if not functions:
-        return None
-    choice = body.get("tool_choice")
-    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        wanted = choice["function"].get("name")
-        for function in functions:
-            if function.get("name") == wanted:
-                return dict(function)
-    return dict(functions[0])
-
-
 def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
     """Build a chat.completion object for ``reply`` answering ``body``."""
-    tool = _chosen_tool(body)
+    tool = chosen_tool(body)
     if reply.content is not None:
         text, tool_call = reply.content, False
     else:
-        arguments = reply.arguments if reply.arguments is not None else _default_arguments(body)
+        arguments = reply.arguments if reply.arguments is not None else default_arguments(body)
         text, tool_call = (
             json.dumps(arguments, ensure_ascii=False),
             tool is not None and not reply.no_tool_call,
@@ -531,7 +493,7 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
     else:
         message = {"role": "assistant", "content": text}
         finish = reply.finish_reason
-    prompt_tokens = max(1, sum(len(_message_text(m)) for m in _messages(body)) // 4)
+    prompt_tokens = max(1, sum(len(message_text(m)) for m in messages(body)) // 4)
     completion_tokens = max(1, len(text) // 4)
     choices = (
         []
@@ -551,213 +513,6 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
-
-
-# ---------------------------------------------------------------------------
-# Default answer: the package's own candidates, as a model that accepts each one would
-# answer. Every string is cut from the article and every item fits the draft schema, so
-# downstream grounding and scoring code sees realistic data.
-# ---------------------------------------------------------------------------
-
-_TASKS: tuple[Task | Literal["decisions"], ...] = ("quotes", "events", "stances", "decisions")
-_ARTICLE_RE = re.compile(
-    r"^[ \t]*<article>[ \t]*\r?\n(.*?)(?:\r?\n[ \t]*</article>[ \t]*$|\Z)", re.M | re.S
-)
-
-
-FAULTS: tuple[str, ...] = (
-    "429 retry-after",
-    "429",
-    "500",
-    "502",
-    "503",
-    "connection reset",
-    "read timeout",
-    "slow trickle",
-    "truncated",
-    "invalid json",
-    "wrong shape",
-    "no tool call",
-    "empty choices",
-    "invented quote",
-    "repeated 500 times",
-)
-_INVENTED = "These words were never written in the article the model was given."
-
-
-def _fault_reply(fault: str, body: JSONDict, delay_s: float) -> Reply:
-    """The reply that injects ``fault`` into the answer to ``body`` (see FAULTS)."""
-    answer = _default_arguments(body)
-    field, items = next(iter(answer.items()), ("quotes", []))
-    simple: dict[str, Reply] = {
-        "429 retry-after": Reply(status=429, headers={"Retry-After": "0"}),
-        "429": Reply(status=429),
-        "500": Reply(status=500),
-        "502": Reply(status=502),
-        "503": Reply(status=503),
-        "connection reset": Reply(drop_connection=True),
-        "read timeout": Reply(delay_s=delay_s),
-        "slow trickle": Reply(trickle_s=0.3),
-        "truncated": Reply(finish_reason="length", content=json.dumps(answer)[:40]),
-        "invalid json": Reply(content='{"' + field + '": [{"content": "unterminated'),
-        "wrong shape": Reply(arguments={"answer": "none", "items": [1, 2, 3]}),
-        "no tool call": Reply(no_tool_call=True),
-        "empty choices": Reply(empty_choices=True),
-    }
-    if fault in simple:
-        return simple[fault]
-    if fault == "invented quote":
-        invented = {"content": _INVENTED, "speaker": "Nobody", "cue": "said", "kind": "direct"}
-        return Reply(arguments={field: [invented] if field == "quotes" else items})
-    if fault == "repeated 500 times":
-        return Reply(arguments={field: (items[:1] or [{"content": _INVENTED}]) * 500})
-    raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
-
-
-def _default_arguments(request_body: JSONDict) -> JSONDict:
-    """Deterministic answer for a request when the script is empty.
-
-    The task (quotes, events or stances) comes from the requested schema; the items are
-    :mod:`llmextract.candidates` found in the article, each with its most plausible
-    option.  ``{}`` if the task is unknown.
-    """
-    task = _detect_task(request_body)
-    if task is None:
-        return {}
-    if task == "decisions":
-        return {"decisions": _decisions(request_body)}
-    return {task: _answer(task, _article(request_body))}
-
-
-_CANDIDATE_LINE = re.compile(r"^\d+\. .*$", re.MULTILINE)
-_LIKELY = re.compile(r"\(likely: ([A-Za-z]+)")
-
-
-def _decisions(body: JSONDict) -> list[JSONDict]:
-    """One decision per numbered candidate of a choice prompt: the code's own best guess.
-
-    Quotation candidates are accepted with their first speaker, events with their first
-    listed type, and stances with the polarity the prompt lists as likely.
-    """
-    user = [
-        _message_text(m) for m in _messages(body) if isinstance(m, dict) and m.get("role") == "user"
-    ]
-    listing = _ARTICLE_RE.sub("", user[-1]) if user else ""
-    decisions: list[JSONDict] = []
-    for line in _CANDIDATE_LINE.findall(listing):
-        likely = _LIKELY.search(line)
-        if likely is not None:
-            decisions.append({"polarity": likely.group(1)})
-        elif " types: " in line:
-            decisions.append({"type": 1})
-        else:
-            decisions.append({"quote": True, "speaker": 1})
-    return decisions
-
-
-def _detect_task(body: JSONDict) -> Task | Literal["decisions"] | None:
-    tool = _chosen_tool(body)
-    if tool is not None:
-        parameters = tool.get("parameters")
-        properties = parameters.get("properties") if isinstance(parameters, dict) else None
-        if isinstance(properties, dict):
-            for task in _TASKS:
-                if task in properties:
-                    return task
-    response_format = body.get("response_format")
-    if isinstance(response_format, dict) and isinstance(response_format.get("json_schema"), dict):
-        schema = response_format["json_schema"].get("schema")
-        properties = schema.get("properties") if isinstance(schema, dict) else None
-        if isinstance(properties, dict):
-            for task in _TASKS:
-                if task in properties:
-                    return task
-    # Instructor's JSON modes put the schema in the system message.  The
-    # article is left out so a quoted word in the news cannot pick the task.
-    text = "\n".join(_ARTICLE_RE.sub("", _message_text(m)) for m in _messages(body))
-    for pattern in (r'"{}"\s*:', r'"{}"'):
-        for task in _TASKS:
-            if re.search(pattern.format(task), text):
-                return task
-    return None
-
-
-def _article(body: JSONDict) -> str:
-    """Text between ``<article>`` lines of the last user message having them."""
-    user_texts = [
-        _message_text(m) for m in _messages(body) if isinstance(m, dict) and m.get("role") == "user"
-    ]
-    for text in reversed(user_texts):
-        match = _ARTICLE_RE.search(text)
-        if match:
-            return match.group(1)
-    return user_texts[-1] if user_texts else ""
-
-
-def _span(article: str, span: tuple[int, int] | None) -> str | None:
-    return None if span is None else article[span[0] : span[1]]
-
-
-def _mention(mention: Mention | None) -> str | None:
-    return None if mention is None else mention.text
-
-
-def _items(task: Task, article: str) -> list[JSONDict]:
-    """The candidates of ``task`` in ``article`` as answer items, best guess for each."""
-    if task == "quotes":
-        return [
-            {
-                "content": q.text,
-                "speaker": _mention(q.speakers[0]) if q.speakers else "",
-                "speaker_name": q.speakers[0].resolved if q.speakers else None,
-                "cue": _span(article, q.cue) or "",
-                "kind": q.kind,
-            }
-            for q in find_quotes(article)
-        ]
-    if task == "events":
-        return [
-            {
-                "type": str(e.types[0]),
-                "trigger": e.text,
-                "actor": _mention(e.actor),
-                "recipient": _mention(e.recipient),
-                "location": _span(article, e.location),
-                "time": _span(article, e.time),
-                "summary": " ".join(article[e.sentence[0] : e.sentence[1]].split())[:200],
-            }
-            for e in find_events(article)
-        ]
-    return [
-        {
-            "holder": s.holder.text,
-            "holder_name": s.holder.resolved,
-            "target": s.target,
-            "polarity": s.polarity_hint or "neutral",
-            "evidence": s.text,
-        }
-        for s in find_stances(article)
-        if s.holder is not None
-    ]
-
-
-def _answer(task: Task, article: str) -> list[JSONDict]:
-    """The first items that the task's draft schema accepts, one per draft key, at most
-    as many as it allows."""
-    model = draft_list_for(task).item_model
-    kept: list[JSONDict] = []
-    keys: set[tuple[Any, ...]] = set()
-    for item in _items(task, article):
-        try:
-            key = model.model_validate(item).key()
-        except ValidationError:
-            continue  # longer than the schema allows, e.g. a sentence-long passage
-        if key not in keys:
-            keys.add(key)
-            kept.append(item)
-        if len(kept) == MAX_ITEMS:
-            break
-    return kept
 
 
 # ---------------------------------------------------------------------------
