@@ -221,11 +221,10 @@ def test_speakers_are_distinct_and_at_most_three() -> None:
             check_mention(text, s)
 
 
-def test_quote_limit_keeps_the_first_ones() -> None:
+def test_quotes_are_all_kept_unless_a_limit_keeps_the_first_ones() -> None:
     text = " ".join(f'"Number {i} is here," Wang said.' for i in range(30))
     quotes = find_quotes(text)
-    assert len(quotes) == 24
-    assert quotes[0].text == "Number 0 is here"
+    assert [q.text for q in quotes] == [f"Number {i} is here" for i in range(30)]
     assert find_quotes(text, limit=3) == quotes[:3]
 
 
@@ -281,8 +280,9 @@ def test_event_pronoun_actor_and_limit() -> None:
     assert event.actor is not None and event.actor.text == "He"
     assert event.actor.resolved == "Tom Baker"
     many = " ".join(["Troops attacked the town."] * 20)
-    assert len(find_events(many)) == 24
-    assert len(find_events(many, limit=5)) == 5
+    events = find_events(many)
+    assert texts(events) == ["Troops", "attacked"] * 20
+    assert find_events(many, limit=5) == events[:5]
 
 
 def test_event_lexicon_covers_every_type() -> None:
@@ -290,7 +290,7 @@ def test_event_lexicon_covers_every_type() -> None:
         "agreed met backed conceded cooperated aid withdrew urged accused rejected "
         "threatened protested sanctioned deployed arrested attacked"
     )
-    types = {t for e in find_events(f"They {words}.", limit=100) for t in e.types}
+    types = {t for e in find_events(f"They {words}.") for t in e.types}
     assert types == set(EventType)
 
 
@@ -365,7 +365,6 @@ def test_finders_never_raise_and_keep_span_invariants(text: str) -> None:
     stances: list[StanceCandidate] = find_stances(text)
     for records in (quotes, events, stances):
         check_spans(text, records)
-        assert len(records) <= 24
     for q in quotes:
         assert q.kind in ("direct", "indirect", "mixed")
         assert len(q.speakers) <= 3

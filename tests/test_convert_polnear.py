@@ -9,8 +9,8 @@ import pytest
 
 from llmextract.errors import InputError
 from llmextract.evaluation.converters import polnear
-from llmextract.evaluation.converters._quotekind import quote_kind, quoted_mask
 from llmextract.evaluation.gold import GoldDocument
+from llmextract.quotation import quote_kind, quoted_mask
 from llmextract.schemas import Quote, QuoteKind, Span
 
 FIXTURE = Path(__file__).parent / "fixtures" / "polnear" / "dev"
@@ -246,8 +246,8 @@ def test_bad_input_is_an_input_error(tmp_path: Path) -> None:
         # a straight quotation nested in a curly one, and the other way round
         ('\u201cHe said "no" twice,\u201d she said', [(0, 21)], "direct"),
         ('"He said \u201cno\u201d twice," she said', [(0, 21)], "direct"),
-        # a quotation still open ends at the line break; an unmatched closing mark is ignored
-        ("\u201cWe go.\nThey stay.", [(8, 18)], "indirect"),
+        # a quotation still open ends with its paragraph; an unmatched closing mark is ignored
+        ("\u201cWe go.\n\nThey stay.", [(9, 19)], "indirect"),
         ("They stay.\u201d", [(0, 11)], "indirect"),
         # single marks are apostrophes or inner quotes: not counted
         ("He said \u2018taxes rise\u2019.", [(8, 21)], "indirect"),

@@ -385,7 +385,8 @@ def test_micro_versus_macro() -> None:
 DIRECT_TEXT = (
     'Ann said "we will win the vote" today. \u201cIt is over,\u201d Bob said. '
     "Cy warned that taxes would rise.\n"
-    '"An open mark with no close.\nDee said the plan "works well" for now.'
+    '"An open mark with no close.\n\nDee said the plan "works well" for now.\n'
+    "Eve wrote \u201eWir schaffen das\u201c yesterday."
 )
 
 
@@ -395,9 +396,13 @@ def test_direct_subset_matches_quoted_contents_only() -> None:
     assert is_direct(sp(t, "\u201cIt is over,\u201d"), t)  # contains curly marks
     assert is_direct(sp(t, "It is over"), t)  # inside curly marks
     assert not is_direct(sp(t, "taxes would rise"), t)
-    assert not is_direct(sp(t, "An open mark with no close"), t)  # unpaired: paragraph ends
+    # Left open: a quotation up to its paragraph's end, as the gold converters see it.
+    assert is_direct(sp(t, "An open mark with no close"), t)
+    assert not is_direct(sp(t, "Dee said the plan"), t)  # the next paragraph is not quoted
     assert is_direct(sp(t, 'the plan "works well" for now'), t)  # mixed: contains marks
     assert is_direct(sp(t, 'works well" for now'), t)  # starts inside a quotation
+    assert is_direct(sp(t, "Wir schaffen das"), t)  # German low-high marks
+    assert not is_direct(sp(t, "yesterday"), t)
     gold = [
         Quote(content=sp(t, "we will win the vote")),
         Quote(content=sp(t, "It is over")),

@@ -19,9 +19,19 @@ from typing import Any
 import openai
 import pytest
 
+from llmextract.candidates import find_events, find_quotes, find_stances
+from llmextract.drafts import (
+    MAX_ITEMS,
+    DraftList,
+    EventList,
+    QuoteList,
+    StanceList,
+    grounding_scope,
+)
 from llmextract.testing import Reply, ScriptedServer
+from llmextract.testing.answers import default_arguments
+from llmextract.testing.faults import FAULTS, fault_reply
 from llmextract.testing.pytest_plugin import scripted_server  # noqa: F401 - fixture
-from llmextract.testing.server import _default_arguments
 
 pytest_plugins = ["pytester"]
 
@@ -287,20 +297,32 @@ def test_concurrent_requests_each_consume_one_reply(scripted_server: ScriptedSer
 
 # --- default answer ---------------------------------------------------------
 
+DRAFT_LISTS: dict[str, type[DraftList]] = {
+    "quotes": QuoteList,
+    "events": EventList,
+    "stances": StanceList,
+}
+
+
+def assert_grounded_and_valid(task: str, answer: dict[str, Any], article: str) -> None:
+    """The answer fits the task's draft schema and every item grounds in the article."""
+    items = answer[task]
+    assert 0 < len(items) <= MAX_ITEMS
+    with grounding_scope(article):  # strict: an ungrounded span fails validation
+        grounded = DRAFT_LISTS[task].model_validate(answer)
+    assert len(grounded.records) == len(items)
+    assert grounded.dropped == []
+
 
 def test_default_answer_quotes_through_client(client: openai.OpenAI) -> None:
     completion = create(client, tools=[QUOTES_TOOL])
 
     arguments = json.loads(completion.choices[0].message.tool_calls[0].function.arguments)
-    quotes = arguments["quotes"]
-    assert len(quotes) == 2
-    for quote in quotes:
-        assert quote["content"] in ARTICLE
-        assert quote["speaker"] in ARTICLE
-        assert quote["cue"] in ARTICLE
-        assert quote["kind"] == "direct"
-    assert [q["speaker_name"] for q in quotes] == ["Minister Anna Berg", "Karl Weiss"]
-    assert [q["cue"] for q in quotes] == ["said", "told"]
+    assert_grounded_and_valid("quotes", arguments, ARTICLE)
+    candidates = {(q.text, q.kind) for q in find_quotes(ARTICLE)}
+    assert {(q["content"], q["kind"]) for q in arguments["quotes"]} <= candidates
+    said = {q["content"]: q["speaker_name"] for q in arguments["quotes"]}
+    assert said["We will never sign a deal that ignores our borders"] == "Karl Weiss"
 
 
 def test_default_quote_speaker_is_found_in_the_quotes_own_sentence() -> None:
@@ -310,36 +332,44 @@ def test_default_quote_speaker_is_found_in_the_quotes_own_sentence() -> None:
     )
     request = {"model": "m", "messages": user_message(article), "tools": [QUOTES_TOOL]}
 
-    quotes = _default_arguments(request)["quotes"]
+    answer = default_arguments(request)
 
-    assert [(q["content"], q["speaker"]) for q in quotes] == [
-        ("No deal", "Karl Weiss"),
-        ("we can wait", "Maria Lopez"),
-    ]
+    assert_grounded_and_valid("quotes", answer, article)
+    speakers = {q["speaker"] for q in answer["quotes"] if "No deal" in q["content"]}
+    assert speakers == {"Karl Weiss"}
+    speakers = {q["speaker"] for q in answer["quotes"] if "we can wait" in q["content"]}
+    assert speakers == {"Maria Lopez"}
 
 
 def test_default_answer_events_from_schema_in_system_message() -> None:
-    events = _default_arguments(schema_request("events"))["events"]
+    answer = default_arguments(schema_request("events"))
 
-    assert [(e["type"], e["trigger"]) for e in events] == [
-        ("CONSULT", "talks"),
-        ("SUPPORT", "backed"),
-        ("REJECT", "dismissed"),
-    ]
-    assert events[1]["actor"] == "European Union"
-    for event in events:
-        assert event["summary"] in ARTICLE
+    assert_grounded_and_valid("events", answer, ARTICLE)
+    triggers = [e.text for e in find_events(ARTICLE)]
+    assert [e["trigger"] for e in answer["events"]] == triggers[: len(answer["events"])]
+    backed = next(e for e in answer["events"] if e["trigger"] == "backed")
+    assert (backed["type"], backed["actor"]) == ("SUPPORT", "European Union")
 
 
 def test_default_answer_stances() -> None:
-    stances = _default_arguments(schema_request("stances"))["stances"]
+    answer = default_arguments(schema_request("stances"))
 
-    assert [(s["holder"], s["polarity"], s["target"]) for s in stances] == [
-        ("European Union", "support", "Oslo Plan"),
-        ("Karl Weiss", "oppose", "the proposal as"),
+    assert_grounded_and_valid("stances", answer, ARTICLE)
+    assert [(s["holder"], s["polarity"]) for s in answer["stances"]] == [
+        (s.holder.text, s.polarity_hint) for s in find_stances(ARTICLE) if s.holder is not None
     ]
-    for stance in stances:
-        assert stance["evidence"] in ARTICLE
+
+
+def test_default_answer_keeps_to_the_schema_limits() -> None:
+    article = " ".join(f'"The plan number {i} is ready," said Ann Reyes.' for i in range(20))
+    article = "Ann Reyes said that " + "the wall will rise and " * 40 + "stand. " + article
+    request = {"model": "m", "messages": user_message(article), "tools": [QUOTES_TOOL]}
+
+    answer = default_arguments(request)
+
+    assert len(find_quotes(article)) > MAX_ITEMS
+    assert_grounded_and_valid("quotes", answer, article)
+    assert len(answer["quotes"]) == MAX_ITEMS
 
 
 def test_default_answer_json_mode_through_server(
@@ -355,7 +385,16 @@ def test_default_answer_json_mode_through_server(
 
 
 def test_default_answer_is_empty_when_task_unknown() -> None:
-    assert _default_arguments({"model": "m", "messages": user_message()}) == {}
+    assert default_arguments({"model": "m", "messages": user_message()}) == {}
+
+
+def test_every_fault_is_a_valid_reply_and_an_unknown_one_is_refused() -> None:
+    answer = default_arguments(schema_request("quotes"))
+    replies = [Reply.from_dict(fault_reply(fault, answer, 1.0)) for fault in FAULTS]
+    assert len(replies) == len(FAULTS)
+    assert any(reply.delay_s == 1.0 for reply in replies)
+    with pytest.raises(ValueError, match="unknown fault 'bogus'"):
+        fault_reply("bogus", answer, 1.0)
 
 
 # --- raw HTTP faults ----------------------------------------------------------

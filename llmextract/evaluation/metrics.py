@@ -36,7 +36,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,6 +43,7 @@ import numpy.typing as npt
 
 from llmextract.evaluation.gold import GoldDocument, GoldEvent
 from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap, token_indices
+from llmextract.quotation import QUOTE_MARKS, quoted_mask
 from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance, Task
 
 __all__ = [
@@ -235,40 +235,14 @@ def token_prf(pred: Sequence[Span], gold: Sequence[Span], text: str) -> TokenCou
 
 # --- the DIRECT subset ---------------------------------------------------------------------
 
-_QUOTE_MARKS = frozenset('"\u201c\u201d')
-
-
-@lru_cache(maxsize=32)
-def _quotation_regions(text: str) -> tuple[tuple[int, int], ...]:
-    """``(open, close)`` positions of paired double quotation marks, paragraph by paragraph.
-
-    A straight ``"`` opens and the next one closes; ``\u201c`` opens and ``\u201d`` closes. A
-    mark left open at a paragraph's end pairs with nothing.
-    """
-    regions: list[tuple[int, int]] = []
-    opened: int | None = None
-    for pos, char in enumerate(text):
-        if char == "\n":
-            opened = None
-        elif char == '"':
-            if opened is None:
-                opened = pos
-            else:
-                regions.append((opened, pos))
-                opened = None
-        elif char == "\u201c":
-            opened = pos
-        elif char == "\u201d" and opened is not None:
-            regions.append((opened, pos))
-            opened = None
-    return tuple(regions)
-
 
 def is_direct(span: Span, text: str) -> bool:
-    """Whether a quote content is in the DIRECT subset (issue 7's definition).
+    """Whether a quote content is in the DIRECT subset.
 
-    It is when it contains ``"``, ``\u201c`` or ``\u201d``, or starts or ends inside a paired
-    quotation. The same test applies to gold and predicted contents.
+    It is when it contains a quotation mark (``"``, ``\u201c``, ``\u201d`` or ``\u201e``),
+    or starts or ends inside a quotation as :mod:`llmextract.quotation` finds them (the rule
+    the candidates and the gold converters use). The same test applies to gold and predicted
+    contents.
 
     >>> text = 'He said "we will win" and left. Then: no.'
     >>> is_direct(Span(text="we will win", start=9, end=20), text)
@@ -278,13 +252,11 @@ def is_direct(span: Span, text: str) -> bool:
     >>> is_direct(Span(text="Then: no.", start=32, end=41), text)
     False
     """
-    if _QUOTE_MARKS.intersection(span.text):
+    if not QUOTE_MARKS.isdisjoint(span.text):
         return True
+    quoted = quoted_mask(text)
     last = max(span.start, span.end - 1)
-    return any(
-        open_ < span.start < close or open_ < last < close
-        for open_, close in _quotation_regions(text)
-    )
+    return any(0 <= i < len(quoted) and quoted[i] for i in (span.start, last))
 
 
 # --- one document ---------------------------------------------------------------------------

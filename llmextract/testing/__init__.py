@@ -1,5 +1,9 @@
 """Test helpers: a scripted OpenAI-compatible server and a pytest fixture for it.
 
+:mod:`~llmextract.testing.server` serves the protocol (:class:`ScriptedServer`,
+:class:`Reply`), :mod:`~llmextract.testing.answers` makes its default answers and
+:mod:`~llmextract.testing.faults` the faults it can inject (:data:`FAULTS`).
+
 The names are imported lazily so ``python -m llmextract.testing.server`` does
 not find its own module already imported (runpy warns about that).
 """

@@ -10,8 +10,10 @@ Use it in tests, demos, benchmarks and fault-injection runs the way httpx's
 
 Each ``POST /v1/chat/completions`` consumes the next :class:`Reply`; once the
 script is used up the server answers with a deterministic default derived from
-the request (see :func:`_default_arguments`).  Only the standard library is
-used, so the server can run anywhere the package is importable.
+the request (see :mod:`llmextract.testing.answers`): the candidates that
+:mod:`llmextract.candidates` finds in the article, as a model that accepts each
+one would answer.  With ``chaos``, some unscripted requests get a fault instead
+(:mod:`llmextract.testing.faults`).
 
 Run it standalone with ``python -m llmextract.testing.server --port 8080``.
 """
@@ -23,7 +25,6 @@ import dataclasses
 import ipaddress
 import json
 import random
-import re
 import signal
 import socket
 import socketserver
@@ -38,9 +39,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any
 
-__all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer", "main"]
+from llmextract.testing.answers import (
+    JSONDict,
+    chosen_tool,
+    default_arguments,
+    message_text,
+    messages,
+)
+from llmextract.testing.faults import FAULTS, fault_reply
 
-JSONDict = dict[str, Any]
+__all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer", "main"]
 
 _CHAT_PATH = "/v1/chat/completions"
 _MODELS_PATH = "/v1/models"
@@ -48,7 +56,6 @@ _MODELS_BODY: JSONDict = {
     "object": "list",
     "data": [{"id": "scripted", "object": "model", "created": 0, "owned_by": "llmextract"}],
 }
-_MAX_ITEMS = 8
 # Trickled bodies are cut into at most this many writes; enough to look slow
 # to a client without turning a long body into thousands of syscalls.
 _TRICKLE_PIECES = 50
@@ -400,7 +407,8 @@ class ScriptedServer:
             if self.chaos and self._rng.random() < self.chaos:
                 fault = self._rng.choice(FAULTS)
                 self._injected.append((fault, body))
-                return _fault_reply(fault, body, self.fault_delay_s), self._count
+                answer = default_arguments(body)
+                return Reply.from_dict(fault_reply(fault, answer, self.fault_delay_s)), self._count
             return Reply(), self._count
 
     @contextmanager
@@ -458,53 +466,13 @@ def _error_body(status: int, message: str) -> JSONDict:
     return {"error": {"message": message, "type": kind, "code": code, "param": None}}
 
 
-def _message_text(message: Any) -> str:
-    """Text of one chat message, whether content is a string or a list of parts."""
-    if not isinstance(message, dict):
-        return ""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            part["text"]
-            for part in content
-            if isinstance(part, dict) and isinstance(part.get("text"), str)
-        )
-    return ""
-
-
-def _messages(body: JSONDict) -> list[Any]:
-    messages = body.get("messages")
-    return messages if isinstance(messages, list) else []
-
-
-def _chosen_tool(body: JSONDict) -> JSONDict | None:
-    """The function definition the client asked for (tool_choice), else tools[0]."""
-    tools = body.get("tools")
-    if not isinstance(tools, list) or not tools:
-        return None
-    functions = [
-        t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
-    ]
-    if not functions:
-        return None
-    choice = body.get("tool_choice")
-    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        wanted = choice["function"].get("name")
-        for function in functions:
-            if function.get("name") == wanted:
-                return dict(function)
-    return dict(functions[0])
-
-
 def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
     """Build a chat.completion object for ``reply`` answering ``body``."""
-    tool = _chosen_tool(body)
+    tool = chosen_tool(body)
     if reply.content is not None:
         text, tool_call = reply.content, False
     else:
-        arguments = reply.arguments if reply.arguments is not None else _default_arguments(body)
+        arguments = reply.arguments if reply.arguments is not None else default_arguments(body)
         text, tool_call = (
             json.dumps(arguments, ensure_ascii=False),
             tool is not None and not reply.no_tool_call,
@@ -525,7 +493,7 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
     else:
         message = {"role": "assistant", "content": text}
         finish = reply.finish_reason
-    prompt_tokens = max(1, sum(len(_message_text(m)) for m in _messages(body)) // 4)
+    prompt_tokens = max(1, sum(len(message_text(m)) for m in messages(body)) // 4)
     completion_tokens = max(1, len(text) // 4)
     choices = (
         []
@@ -545,353 +513,6 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
-
-
-# ---------------------------------------------------------------------------
-# Default answer: a crude but deterministic "model" for quotes/events/stances.
-# It only has to produce schema-shaped output whose strings occur in the
-# article, so downstream grounding and scoring code sees realistic data.
-# ---------------------------------------------------------------------------
-
-_TASKS = ("quotes", "events", "stances", "decisions")
-_ARTICLE_RE = re.compile(
-    r"^[ \t]*<article>[ \t]*\r?\n(.*?)(?:\r?\n[ \t]*</article>[ \t]*$|\Z)", re.M | re.S
-)
-_PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t]*\n")
-# A title's period must not end a sentence ("Mr. Smith").
-_NOT_AFTER_TITLE = r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)"
-_SENTENCE_SPLIT_RE = re.compile(r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<=[.!?])\s+")
-_APOSTROPHES = "'\u2019"
-_CLOSING_MARKS = '"\u201d' + _APOSTROPHES
-_SENTENCE_END_RE = re.compile(rf"{_NOT_AFTER_TITLE}[.!?][{_CLOSING_MARKS}]?\s+")
-_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de"
-_TITLE = r"(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Lt|Col|Capt|Sgt)\."
-_CAP_WORD = rf"(?:{_TITLE}|[{_UPPER}]\w*(?:[-{_APOSTROPHES}][{_UPPER}]\w*)*)"
-_NAME_RUN_RE = re.compile(rf"(?<![\w{_APOSTROPHES}-]){_CAP_WORD}(?: {_CAP_WORD})*")
-# Capitalised words that start sentences but are not names.
-_STOPWORD_TEXT = """
-    A An The He She It They We I You His Her Its Their Our My Your This That These Those
-    There Here But And Or So Yet If When While After Before As At In On Of For From By With
-    Without To Into Under Over Since Until During Despite Although Though However Meanwhile
-    Also Still Now Then Yes No Not Asked Speaking According Earlier Later Last Next Some Many
-    Most Both Each Every Such What Why How Who Where Which Monday Tuesday Wednesday Thursday
-    Friday Saturday Sunday January February March April June July August September October
-    November December
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_CUE_RE = re.compile(r"\b(?:said|says|told|urged|added|warned|stated|asked|according to)\b", re.I)
-_EVENT_KEYWORDS: tuple[tuple[str, str], ...] = (
-    (r"met|talks|visit(?:s|ed)?", "CONSULT"),
-    (r"urged|called for", "REQUEST"),
-    (r"accused|blamed", "ACCUSE"),
-    (r"backed|supported", "SUPPORT"),
-    (r"agreed", "AGREE"),
-    (r"dismissed|rejected", "REJECT"),
-    (r"threatened|warned", "THREATEN"),
-    (r"sanctions", "SANCTION"),
-    (r"attack(?:s|ed)?|strikes?", "ASSAULT"),
-)
-_EVENT_RE = re.compile(
-    "|".join(rf"(?P<k{i}>\b(?:{pattern})\b)" for i, (pattern, _) in enumerate(_EVENT_KEYWORDS)),
-    re.I,
-)
-_STANCE_RE = re.compile(
-    r"\b(?:(?P<support>backed|supported|welcomed)"
-    r"|(?P<oppose>dismissed|criticised|criticized|slammed|rejected))\b",
-    re.I,
-)
-_TARGET_RE = re.compile(
-    rf"^\s+(?:(?:the|a|an|his|her|their|its|this|that)\s+)?({_CAP_WORD}(?: {_CAP_WORD}){{0,2}})"
-)
-_NEXT_WORDS_RE = re.compile(r"^\s*(\S+(?:\s+\S+){0,2})")
-
-
-FAULTS: tuple[str, ...] = (
-    "429 retry-after",
-    "429",
-    "500",
-    "502",
-    "503",
-    "connection reset",
-    "read timeout",
-    "slow trickle",
-    "truncated",
-    "invalid json",
-    "wrong shape",
-    "no tool call",
-    "empty choices",
-    "invented quote",
-    "repeated 500 times",
-)
-_INVENTED = "These words were never written in the article the model was given."
-
-
-def _fault_reply(fault: str, body: JSONDict, delay_s: float) -> Reply:
-    """The reply that injects ``fault`` into the answer to ``body`` (see FAULTS)."""
-    answer = _default_arguments(body)
-    field, items = next(iter(answer.items()), ("quotes", []))
-    simple: dict[str, Reply] = {
-        "429 retry-after": Reply(status=429, headers={"Retry-After": "0"}),
-        "429": Reply(status=429),
-        "500": Reply(status=500),
-        "502": Reply(status=502),
-        "503": Reply(status=503),
-        "connection reset": Reply(drop_connection=True),
-        "read timeout": Reply(delay_s=delay_s),
-        "slow trickle": Reply(trickle_s=0.3),
-        "truncated": Reply(finish_reason="length", content=json.dumps(answer)[:40]),
-        "invalid json": Reply(content='{"' + field + '": [{"content": "unterminated'),
-        "wrong shape": Reply(arguments={"answer": "none", "items": [1, 2, 3]}),
-        "no tool call": Reply(no_tool_call=True),
-        "empty choices": Reply(empty_choices=True),
-    }
-    if fault in simple:
-        return simple[fault]
-    if fault == "invented quote":
-        invented = {"content": _INVENTED, "speaker": "Nobody", "cue": "said", "kind": "direct"}
-        return Reply(arguments={field: [invented] if field == "quotes" else items})
-    if fault == "repeated 500 times":
-        return Reply(arguments={field: (items[:1] or [{"content": _INVENTED}]) * 500})
-    raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
-
-
-def _default_arguments(request_body: JSONDict) -> JSONDict:
-    """Deterministic answer for a request when the script is empty.
-
-    The task (quotes, events or stances) comes from the requested schema; the
-    items are cut from the article with regexes.  ``{}`` if the task is unknown.
-    """
-    task = _detect_task(request_body)
-    if task is None:
-        return {}
-    if task == "decisions":
-        return {"decisions": _decisions(request_body)}
-    article = _article(request_body)
-    if task == "quotes":
-        return {"quotes": _quotes(article)}
-    if task == "events":
-        return {"events": _events(article)}
-    return {"stances": _stances(article)}
-
-
-_CANDIDATE_LINE = re.compile(r"^\d+\. .*$", re.MULTILINE)
-_LIKELY = re.compile(r"\(likely: ([A-Za-z]+)")
-
-
-def _decisions(body: JSONDict) -> list[JSONDict]:
-    """One decision per numbered candidate of a choice prompt: the code's own best guess.
-
-    Quotation candidates are accepted with their first speaker, events with their first
-    listed type, and stances with the polarity the prompt lists as likely.
-    """
-    user = [
-        _message_text(m) for m in _messages(body) if isinstance(m, dict) and m.get("role") == "user"
-    ]
-    listing = _ARTICLE_RE.sub("", user[-1]) if user else ""
-    decisions: list[JSONDict] = []
-    for line in _CANDIDATE_LINE.findall(listing):
-        likely = _LIKELY.search(line)
-        if likely is not None:
-            decisions.append({"polarity": likely.group(1)})
-        elif " types: " in line:
-            decisions.append({"type": 1})
-        else:
-            decisions.append({"quote": True, "speaker": 1})
-    return decisions
-
-
-def _detect_task(body: JSONDict) -> str | None:
-    tool = _chosen_tool(body)
-    if tool is not None:
-        parameters = tool.get("parameters")
-        properties = parameters.get("properties") if isinstance(parameters, dict) else None
-        if isinstance(properties, dict):
-            for task in _TASKS:
-                if task in properties:
-                    return task
-    response_format = body.get("response_format")
-    if isinstance(response_format, dict) and isinstance(response_format.get("json_schema"), dict):
-        schema = response_format["json_schema"].get("schema")
-        properties = schema.get("properties") if isinstance(schema, dict) else None
-        if isinstance(properties, dict):
-            for task in _TASKS:
-                if task in properties:
-                    return task
-    # Instructor's JSON modes put the schema in the system message.  The
-    # article is left out so a quoted word in the news cannot pick the task.
-    text = "\n".join(_ARTICLE_RE.sub("", _message_text(m)) for m in _messages(body))
-    for pattern in (r'"{}"\s*:', r'"{}"'):
-        for task in _TASKS:
-            if re.search(pattern.format(task), text):
-                return task
-    return None
-
-
-def _article(body: JSONDict) -> str:
-    """Text between ``<article>`` lines of the last user message having them."""
-    user_texts = [
-        _message_text(m) for m in _messages(body) if isinstance(m, dict) and m.get("role") == "user"
-    ]
-    for text in reversed(user_texts):
-        match = _ARTICLE_RE.search(text)
-        if match:
-            return match.group(1)
-    return user_texts[-1] if user_texts else ""
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [p for p in _PARAGRAPH_SPLIT_RE.split(text) if p.strip()]
-
-
-def _sentences(text: str) -> Iterator[str]:
-    for paragraph in _paragraphs(text):
-        for sentence in _SENTENCE_SPLIT_RE.split(paragraph):
-            if sentence.strip():
-                yield sentence.strip()
-
-
-def _names(text: str) -> list[list[str]]:
-    """Capitalised-word runs in ``text``, leading stop words and keywords removed."""
-    runs: list[list[str]] = []
-    for match in _NAME_RUN_RE.finditer(text):
-        words = match.group(0).split(" ")
-        while words and _not_a_name(words[0]):
-            words.pop(0)
-        if words:
-            runs.append(words)
-    return runs
-
-
-def _not_a_name(word: str) -> bool:
-    """Sentence-initial stop words and keywords ("Talks ...") are capitalised too."""
-    return word in _STOPWORDS or bool(_EVENT_RE.fullmatch(word) or _STANCE_RE.fullmatch(word))
-
-
-def _first_name(text: str) -> str | None:
-    runs = _names(text)
-    # Titles come first ("Foreign Minister Anna Berg"), so keep the tail.
-    return " ".join(runs[0][-3:]) if runs else None
-
-
-def _quote_spans(paragraph: str) -> list[tuple[int, int]]:
-    """(open, close) indices of paired quote marks; straight and curly."""
-    spans: list[tuple[int, int]] = []
-    closer: str | None = None
-    start = 0
-    for i, char in enumerate(paragraph):
-        if closer is None:
-            if char in '"“':
-                closer, start = ('"' if char == '"' else "”"), i
-        elif char == closer:
-            spans.append((start, i))
-            closer = None
-    return spans
-
-
-def _speaker(paragraph: str, masked: str, open_at: int, close_at: int) -> str:
-    """Name nearest the quote: its own sentence first, then the paragraph.
-
-    Sentence ends are looked up in the real text (a quote may end one), names
-    in ``masked`` where quotations are blanked out.
-    """
-    starts = list(_SENTENCE_END_RE.finditer(paragraph, 0, open_at))
-    start = starts[-1].end() if starts else 0
-    end_match = _SENTENCE_END_RE.search(paragraph, close_at + 1)
-    end = end_match.start() + 1 if end_match else len(paragraph)
-    # '"…," said X.' puts the speaker after the quote; a name in an earlier
-    # sentence of the paragraph is a worse guess than that.
-    candidates = (
-        (masked[start:open_at], -1),
-        (masked[close_at + 1 : end], 0),
-        (masked[:open_at], -1),
-        (masked[close_at + 1 :], 0),
-    )
-    for text, pick in candidates:
-        runs = _names(text)
-        if runs:
-            return " ".join(runs[pick][-3:])
-    return "unknown"
-
-
-def _quotes(article: str) -> list[JSONDict]:
-    items: list[JSONDict] = []
-    for paragraph in _paragraphs(article):
-        spans = _quote_spans(paragraph)
-        masked = paragraph
-        # Blank out every quotation so names and cues are only found in the
-        # narrative around quotes, never inside what someone said.
-        for open_at, close_at in spans:
-            masked = masked[:open_at] + " " * (close_at - open_at + 1) + masked[close_at + 1 :]
-        for open_at, close_at in spans:
-            inner = paragraph[open_at + 1 : close_at]
-            content = inner.strip().rstrip(",").rstrip()
-            if not 3 <= len(inner) <= 400 or not content:
-                continue
-            before, after = masked[:open_at], masked[close_at + 1 :]
-            speaker = _speaker(paragraph, masked, open_at, close_at)
-            cue_match = _CUE_RE.search(after[:80])
-            if cue_match is None:
-                before_cues = list(_CUE_RE.finditer(before[-80:]))
-                cue_match = before_cues[-1] if before_cues else None
-            items.append(
-                {
-                    "content": content,
-                    "speaker": speaker,
-                    "speaker_name": None if speaker == "unknown" else speaker,
-                    "cue": cue_match.group(0) if cue_match else "said",
-                    "kind": "direct",
-                }
-            )
-            if len(items) == _MAX_ITEMS:
-                return items
-    return items
-
-
-def _events(article: str) -> list[JSONDict]:
-    items: list[JSONDict] = []
-    for sentence in _sentences(article):
-        match = _EVENT_RE.search(sentence)
-        if match is None or match.lastgroup is None:
-            continue
-        category = _EVENT_KEYWORDS[int(match.lastgroup[1:])][1]
-        items.append(
-            {
-                "type": category,
-                "trigger": match.group(0),
-                "actor": _first_name(sentence),
-                "recipient": None,
-                "location": None,
-                "time": None,
-                "summary": sentence[:150],
-            }
-        )
-        if len(items) == _MAX_ITEMS:
-            break
-    return items
-
-
-def _stances(article: str) -> list[JSONDict]:
-    items: list[JSONDict] = []
-    for sentence in _sentences(article):
-        match = _STANCE_RE.search(sentence)
-        if match is None:
-            continue
-        holder = _first_name(sentence[: match.start()]) or _first_name(sentence)
-        rest = sentence[match.end() :]
-        target_match = _TARGET_RE.match(rest) or _NEXT_WORDS_RE.match(rest)
-        target = target_match.group(1).rstrip(".,;:!?" + _CLOSING_MARKS) if target_match else ""
-        items.append(
-            {
-                "holder": holder or "unknown",
-                "holder_name": holder,
-                "target": target or "unknown",
-                "polarity": "support" if match.group("support") else "oppose",
-                "evidence": sentence,
-            }
-        )
-        if len(items) == _MAX_ITEMS:
-            break
-    return items
 
 
 # ---------------------------------------------------------------------------

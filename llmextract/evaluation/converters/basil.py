@@ -22,7 +22,8 @@ flagged as a quote also becomes a :class:`Quote` with ``content`` = the phrase,
 ``other_pro``, ``other_neutral``, which name nobody), ``speaker`` = the first whole-word,
 case-insensitive occurrence of that name in the phrase's sentence outside the phrase (None
 when there is none: most sentences use a surname or a pronoun), no cue, and ``kind`` by
-:mod:`._quotekind`. Identical records (one phrase annotated twice alike) are kept once.
+:func:`llmextract.quotation.quote_kind`. Identical records (one phrase annotated twice
+alike) are kept once.
 ``meta.speaker_labels`` keeps the raw label of each quote. Since unbiased quotations are
 not annotated, ``meta.quote_recall_measurable`` is false: score quote precision only.
 Phrases that cannot be placed (unknown sentence, offsets not matching ``txt``) or have an
@@ -38,8 +39,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from llmextract.errors import InputError
-from llmextract.evaluation.converters._quotekind import quote_kind, quoted_mask
 from llmextract.evaluation.gold import GoldDocument, GoldStance
+from llmextract.quotation import quote_kind, quoted_mask
 from llmextract.schemas import Polarity, Quote, Span
 
 __all__ = ["convert"]

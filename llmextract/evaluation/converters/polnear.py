@@ -19,9 +19,9 @@ A relation with a second content (``Content2``, a separate passage by the same s
 gives one quote per content, sharing speaker and cue (``meta.split_contents`` lists them).
 A discontinuous brat span (``start end;start end``) becomes the full extent from its first
 start to its last end, so it includes the gap; ``meta.discontinuous`` keeps the fragments.
-``kind`` follows :mod:`._quotekind`, judged on the content's fragments only. A relation
-without a content, or whose offsets do not match its text, is left out and listed in
-``meta.skipped``.
+``kind`` is :func:`llmextract.quotation.quote_kind` of the content's fragments only. A
+relation without a content, or whose offsets do not match its text, is left out and listed
+in ``meta.skipped``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from llmextract.errors import InputError
-from llmextract.evaluation.converters._quotekind import quote_kind, quoted_mask
 from llmextract.evaluation.gold import GoldDocument
+from llmextract.quotation import quote_kind, quoted_mask
 from llmextract.schemas import Quote, Span
 
 __all__ = ["convert"]

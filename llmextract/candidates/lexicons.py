@@ -1,0 +1,279 @@
+"""The word lists the finders match: names' stopwords and titles, cue, event and stance verbs.
+
+Each list is data only; the rules that use them live with their finder
+(:mod:`~llmextract.candidates.mentions`, :mod:`~llmextract.candidates.quotes`,
+:mod:`~llmextract.candidates.events`, :mod:`~llmextract.candidates.stances`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from llmextract.schemas import EventType, Polarity
+
+__all__ = [
+    "AID_OBJECT",
+    "CONNECTORS",
+    "CUE",
+    "CUE_FORMS",
+    "DEMONYMS",
+    "DOTTED_TITLES",
+    "EVENT_LEXICON",
+    "INVERTING",
+    "MONTHS",
+    "NEEDS_AID_OBJECT",
+    "NOT_NAMES",
+    "ORG_WORDS",
+    "PLACES",
+    "SAYING",
+    "STANCE_LEXICON",
+    "STOPWORDS",
+    "TITLES",
+    "WEEKDAYS",
+    "alternation",
+]
+
+# --------------------------------------------------------------------------- names and cues
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A set from a whitespace-separated word list (keeps the long lists readable)."""
+    return frozenset(words.split())
+
+
+STOPWORDS = _wordset(
+    """A An The But And Or Nor So Yet If While When Whereas Although Though Because Since
+    As After Before Until Once In On At By For From To Of With Without Under Over About
+    Against During Into Through Among Across It Its This That These Those There Here He She
+    They We I You His Her Their Our My Your Him Them Us Me What Which Who Whom Whose Why How
+    Where Also However Meanwhile Elsewhere Still Then Now Today Yesterday Tomorrow Tonight
+    Last Next Some Many Most All Both Each Every No Not Nobody None One Only Even Just More
+    Less Other Another Such Several Few Asked According Photo Read Share Click Please Yes
+    Thanks Thank Indeed Instead Despite Unlike Like Besides Moreover Furthermore Overall
+    Later Earlier Already Again Never Ever Perhaps Maybe Why Let Do Does Did Is Are Was Were
+    Be Been Has Have Had Will Would Can Could Should Must Shall Might"""
+)
+MONTHS = (
+    *("January", "February", "March", "April", "May", "June", "July", "August"),
+    *("September", "October", "November", "December"),
+)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NOT_NAMES = STOPWORDS | frozenset(MONTHS) | frozenset(WEEKDAYS)
+
+TITLES = _wordset(
+    """President Minister Secretary Spokesman Spokeswoman Spokesperson Mayor Councillor
+    Councilor Dr Mr Mrs Ms Miss Prof Professor Sen Senator Rep Representative Gov Governor
+    Gen General Col Colonel Lt Sgt Capt Captain Adm Admiral Chancellor Premier King Queen
+    Prince Princess Sheikh Pope Judge Justice Ambassador Envoy Director Chairman Chairwoman
+    Chair Commissioner Chief Speaker Leader Lord Lady Sir Dame Rev Deputy Vice"""
+)
+# Abbreviated titles written with a full stop ("Mr. Smith").
+DOTTED_TITLES = _wordset("Dr Mr Mrs Ms Prof Sen Rep Gov Gen Col Lt Sgt Capt Adm Rev St")
+CONNECTORS = _wordset("bin ibn de da del della van von der den la le du al el dos das di")
+
+# Countries, cities and groups that are names even as a lone sentence-initial word.
+PLACES = _wordset(
+    """Russia China Beijing Moscow Washington West East Europe Ukraine Kyiv Kiev Taiwan Taipei
+    Iran Tehran Israel Syria Iraq India Pakistan Japan Tokyo Korea Germany Berlin France Paris
+    Italy Rome Hungary Britain London America Canada Mexico Brazil Turkey Ankara Egypt Cairo
+    Africa Asia Kremlin Pentagon Congress NATO EU UN US USA UK Xinjiang Tibet Gaza Lebanon
+    Yemen Saudi Venezuela Cuba Spain Poland Brussels Geneva Munich Hong Kong United States
+    Kingdom Nations"""
+)
+DEMONYMS = _wordset(
+    """Russian Russians Chinese American Americans Ukrainian Ukrainians European Europeans
+    Western Eastern Iranian Israeli Israelis Syrian Iraqi Indian Pakistani Japanese Korean
+    German Germans French British Italian Hungarian Turkish Egyptian Arab Arabs Palestinian
+    Palestinians Saudi Mexican Canadian Brazilian Polish Spanish"""
+)
+ORG_WORDS = _wordset(
+    """Council Ministry Conference Agency Party Department Committee Court Office Government
+    Union News TV Security House Senate Congress Commission Bank Fund Organization
+    Organisation Association Institute University College School Times Post Press Group
+    Company Corporation Inc Ltd Foundation Forces Army Navy Police Service Kingdom States
+    Republic Federation Nations City County Street Market Square Agency Network Club
+    Center Centre Board Authority Administration Assembly Parliament Cabinet Campaign
+    Journal Herald Tribune Review Magazine Radio Channel Street Airlines Unit Alliance"""
+)
+
+CUE_FORMS = (
+    *("said", "says", "say", "saying", "told", "tells", "tell", "telling"),
+    *("added", "adds", "adding", "stated", "stating", "urged", "urges", "urging"),
+    *("warned", "warns", "warning", "claimed", "claiming", "insisted", "insists", "insisting"),
+    *("denied", "denies", "denying", "announced", "announces", "announcing", "noted"),
+    *("explained", "explains", "explaining", "argued", "argues", "arguing", "asked", "asks"),
+    *("accused", "accuses", "accusing", "expressed", "expresses", "expressing"),
+    *("called for", "calls for", "call for", "calling for", "called on", "calls on"),
+    *("call on", "calling on", "according to", "According to", "wrote", "writes", "tweeted"),
+    *("declared", "declares", "stressed", "stresses", "emphasised", "emphasized"),
+    *("emphasises", "emphasizes", "dismissed", "dismisses", "admitted", "admits"),
+    *("acknowledged", "acknowledges", "confirmed", "confirms", "suggested", "suggests"),
+    *("replied", "responded", "recalled", "predicted", "predicts", "vowed", "vows"),
+    *("promised", "believes", "believed", "thinks", "contended", "complained", "asserted"),
+    *("alleged", "pointed out", "maintained", "conceded", "observed", "remarked"),
+    *("concluded", "reiterated", "announced", "revealed", "reported"),
+    # Wider reporting/attitude verbs seen in PolNeAR attributions.
+    *("reports", "notes", "pointing out", "points out", "cited", "cites", "mentioned"),
+    *("questioned", "questioning", "demanded", "demands", "demanding", "encouraged"),
+    *("encouraging", "indicated", "ruled", "charged", "charges", "thinks", "think"),
+    *("believe", "hopes", "hoped", "expects", "shows", "showed", "learned"),
+)
+# Cues after which "that" may follow an object or adverbials ("told Wang that ...").
+SAYING = _wordset(
+    """said says say saying told tells tell telling added adds adding stated stating warned
+    warns warning claimed claiming insisted insists insisting announced announces announcing
+    noted explained explains argued argues wrote writes tweeted declared declares stressed
+    stresses emphasised emphasized emphasises emphasizes admitted admits acknowledged
+    acknowledges confirmed confirms suggested suggests replied responded recalled predicted
+    predicts vowed vows promised believes believed thinks contended complained asserted
+    alleged maintained conceded observed remarked concluded reiterated revealed
+    reported reports notes cited cites mentioned indicated ruled charged charges think
+    believe hopes hoped expects shows showed learned"""
+) | {"pointed out", "pointing out", "points out"}
+# Cues that may stand before their subject ("..., said Wang").
+INVERTING = _wordset(
+    """said says added adds asked wrote writes tweeted explained noted replied declared stated
+    insisted argued recalled concluded continued"""
+)
+
+
+def alternation(forms: Iterable[str]) -> str:
+    """A regex alternation of ``forms``, longest first; a space matches any whitespace."""
+    ordered = sorted(set(forms), key=lambda f: (-len(f), f))
+    return "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in ordered)
+
+
+CUE = re.compile(r"\b(?:" + alternation(CUE_FORMS) + r")\b")
+
+# --------------------------------------------------------------------------- events
+
+_C = EventType
+# Trigger forms ("|"-separated; spaces match any whitespace) and their best-first types.
+EVENT_LEXICON: tuple[tuple[str, tuple[EventType, ...]], ...] = (
+    (
+        "meet|meets|met|meeting|meetings|talks|hold talks|holds talks|held talks|holding talks"
+        "|visit|visits|visited|visiting|negotiate|negotiates|negotiated|negotiating"
+        "|negotiation|negotiations|consult|consults|consulted|consulting|consultation"
+        "|summit|discuss|discusses|discussed|discussing",
+        (_C.CONSULT,),
+    ),
+    (
+        "urge|urges|urged|urging|call for|calls for|called for|calling for|call on|calls on"
+        "|called on|calling on|demand|demands|demanded|demanding|request|requests|requested"
+        "|requesting|appeal|appeals|appealed|appealing",
+        (_C.REQUEST,),
+    ),
+    (
+        "accuse|accuses|accused|accusing|blame|blames|blamed|blaming|slam|slams|slammed"
+        "|slamming|denounce|denounces|denounced|condemn|condemns|condemned|condemning",
+        (_C.ACCUSE,),
+    ),
+    (
+        "criticise|criticises|criticised|criticising|criticize|criticizes|criticized"
+        "|criticizing|criticism",
+        (_C.ACCUSE, _C.PROTEST),
+    ),
+    (
+        "back|backs|backed|backing|support|supports|supported|supporting|endorse|endorses"
+        "|endorsed|endorsing|praise|praises|praised|praising|welcome|welcomes|welcomed"
+        "|welcoming",
+        (_C.SUPPORT,),
+    ),
+    (
+        "agree|agrees|agreed|agreeing|agreement|pledge|pledges|pledged|pledging|promise"
+        "|promises|promised|promising|sign|signs|signed|signing|approve|approves|approved"
+        "|approving|deal",
+        (_C.AGREE,),
+    ),
+    (
+        "cooperate|cooperates|cooperated|cooperating|cooperation|co-operate|co-operation"
+        "|stick together|sticks together|stuck together|sticking together|partner"
+        "|partners|partnered|partnership|ally|allies",
+        (_C.COOPERATE,),
+    ),
+    ("aid|aided|aiding|arm|arms|armed|arming", (_C.AID,)),
+    (
+        "reject|rejects|rejected|rejecting|dismiss|dismisses|dismissed|dismissing|refuse"
+        "|refuses|refused|refusing|deny|denies|denied|denying|veto|vetoed|rebuff|rebuffed",
+        (_C.REJECT,),
+    ),
+    ("threaten|threatens|threatened|threatening|threat|threats", (_C.THREATEN,)),
+    ("warn|warns|warned|warning", (_C.THREATEN, _C.REQUEST)),
+    (
+        "protest|protests|protested|protesting|protesters|protestors|demonstrate"
+        "|demonstrates|demonstrated|demonstrating|demonstration|demonstrations|rally"
+        "|rallies|rallied|rallying",
+        (_C.PROTEST,),
+    ),
+    ("boycott|boycotts|boycotted", (_C.PROTEST, _C.SANCTION)),
+    (
+        "sanction|sanctions|sanctioned|sanctioning|ban|bans|banned|banning|embargo|embargoes",
+        (_C.SANCTION,),
+    ),
+    (
+        "mobilise|mobilises|mobilised|mobilising|mobilisation|mobilize|mobilizes|mobilized"
+        "|mobilizing|mobilization|deploy|deploys|deployed|deploying|deployment|troops",
+        (_C.MOBILIZE,),
+    ),
+    (
+        "arrest|arrests|arrested|arresting|detain|detains|detained|detaining|detention"
+        "|expel|expels|expelled|expelling|seize|seizes|seized|seizing|jail|jailed"
+        "|imprison|imprisoned",
+        (_C.COERCE,),
+    ),
+    (
+        "attack|attacks|attacked|attacking|strike|strikes|struck|airstrike|airstrikes"
+        "|bombed|bombing|bombings|kill|kills|killed|killing|shell|shells|shelled"
+        "|shelling|invade|invades|invaded|invading|invasion|war|wars|fighting|fought"
+        "|hostilities|clashes|clashed|explode|explodes|exploded|exploding|explosion"
+        "|explosions|detonate|detonates|detonated|detonating|detonation|blast|blasts"
+        "|blew up|blown up|injure|injures|injured|injuring|injuries|wound|wounded|wounding"
+        "|shooting|shootings|shot dead|gunned down|assassinate|assassinated|assassination"
+        "|assassinations",
+        (_C.ASSAULT,),
+    ),
+    (
+        "concede|concedes|conceded|conceding|yield|yields|yielded|yielding|release"
+        "|releases|released|releasing|ease|eases|eased|easing",
+        (_C.CONCEDE,),
+    ),
+    (
+        "withdraw|withdraws|withdrew|withdrawn|withdrawing|withdrawal|retreat|retreats"
+        "|retreated|retreating|pull out|pulls out|pulled out|pulling out",
+        (_C.RETREAT,),
+    ),
+    (
+        "provide|provides|provided|providing|send|sends|sent|sending|supply|supplies"
+        "|supplied|supplying|deliver|delivers|delivered|delivering",
+        (_C.AID,),
+    ),
+)
+# Triggers that are events only with an aid-like object shortly after them.
+NEEDS_AID_OBJECT = frozenset(EVENT_LEXICON[-1][0].split("|"))
+AID_OBJECT = re.compile(
+    r"\b(?:weapons?|arms|aid|ammunition|assistance|support|troops|engineers|equipment"
+    r"|supplies|missiles|tanks|money|funds|help|humanitarian|food)\b",
+    re.IGNORECASE,
+)
+
+# --------------------------------------------------------------------------- stances
+
+# Stance verb forms ("|"-separated; spaces match any whitespace) and the polarity they suggest.
+STANCE_LEXICON: tuple[tuple[str, Polarity], ...] = (
+    (
+        "backed|backs|backing|supported|supports|supporting|welcomed|welcomes|welcoming"
+        "|praised|praises|praising|endorsed|endorses|endorsing|stick together with"
+        "|sticks together with|stuck together with|voiced support for"
+        "|expressed support for|voted for",
+        "support",
+    ),
+    (
+        "dismissed|dismisses|slammed|slams|criticised|criticized|criticises|criticizes"
+        "|rejected|rejects|opposed|opposes|condemned|condemns|accused|accuses|blamed|blames"
+        "|warned against|warns against|voted against|denounced|denounces"
+        "|stick together against|sticks together against",
+        "oppose",
+    ),
+    ("discussed|discusses|examined|examines|commented on|comments on", "neutral"),
+)

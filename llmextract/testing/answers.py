@@ -1,0 +1,217 @@
+"""Default answers of the test server: what a model that accepts every candidate would say.
+
+A request's task comes from the schema it asks for (a tool, a JSON schema, or the schema
+instructor writes into the system message); the answer is built from the candidates that
+:mod:`llmextract.candidates` finds in the request's article, each with its most plausible
+option, and holds only items the task's draft schema accepts
+(:mod:`llmextract.drafts`), so grounding and scoring code downstream sees realistic,
+grounded data. Choice prompts get one decision per numbered candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from llmextract.candidates import Mention, find_events, find_quotes, find_stances
+from llmextract.drafts import MAX_ITEMS, draft_list_for
+from llmextract.schemas import Task
+
+__all__ = ["JSONDict", "chosen_tool", "default_arguments", "message_text", "messages"]
+
+JSONDict = dict[str, Any]
+
+
+def message_text(message: Any) -> str:
+    """Text of one chat message, whether content is a string or a list of parts."""
+    if not isinstance(message, dict):
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def messages(body: JSONDict) -> list[Any]:
+    """The request's chat messages (none if it has no list of them)."""
+    value = body.get("messages")
+    return value if isinstance(value, list) else []
+
+
+def chosen_tool(body: JSONDict) -> JSONDict | None:
+    """The function definition the client asked for (tool_choice), else tools[0]."""
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    functions = [
+        t["function"] for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)
+    ]
+    if not functions:
+        return None
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        wanted = choice["function"].get("name")
+        for function in functions:
+            if function.get("name") == wanted:
+                return dict(function)
+    return dict(functions[0])
+
+
+_TASKS: tuple[Task | Literal["decisions"], ...] = ("quotes", "events", "stances", "decisions")
+_ARTICLE_RE = re.compile(
+    r"^[ \t]*<article>[ \t]*\r?\n(.*?)(?:\r?\n[ \t]*</article>[ \t]*$|\Z)", re.M | re.S
+)
+
+
+def default_arguments(request_body: JSONDict) -> JSONDict:
+    """Deterministic answer for a request when the script is empty.
+
+    The task (quotes, events or stances) comes from the requested schema; the items are
+    :mod:`llmextract.candidates` found in the article, each with its most plausible
+    option.  ``{}`` if the task is unknown.
+    """
+    task = _detect_task(request_body)
+    if task is None:
+        return {}
+    if task == "decisions":
+        return {"decisions": _decisions(request_body)}
+    return {task: _answer(task, _article(request_body))}
+
+
+_CANDIDATE_LINE = re.compile(r"^\d+\. .*$", re.MULTILINE)
+_LIKELY = re.compile(r"\(likely: ([A-Za-z]+)")
+
+
+def _decisions(body: JSONDict) -> list[JSONDict]:
+    """One decision per numbered candidate of a choice prompt: the code's own best guess.
+
+    Quotation candidates are accepted with their first speaker, events with their first
+    listed type, and stances with the polarity the prompt lists as likely.
+    """
+    user = [
+        message_text(m) for m in messages(body) if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    listing = _ARTICLE_RE.sub("", user[-1]) if user else ""
+    decisions: list[JSONDict] = []
+    for line in _CANDIDATE_LINE.findall(listing):
+        likely = _LIKELY.search(line)
+        if likely is not None:
+            decisions.append({"polarity": likely.group(1)})
+        elif " types: " in line:
+            decisions.append({"type": 1})
+        else:
+            decisions.append({"quote": True, "speaker": 1})
+    return decisions
+
+
+def _detect_task(body: JSONDict) -> Task | Literal["decisions"] | None:
+    tool = chosen_tool(body)
+    if tool is not None:
+        parameters = tool.get("parameters")
+        properties = parameters.get("properties") if isinstance(parameters, dict) else None
+        if isinstance(properties, dict):
+            for task in _TASKS:
+                if task in properties:
+                    return task
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and isinstance(response_format.get("json_schema"), dict):
+        schema = response_format["json_schema"].get("schema")
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if isinstance(properties, dict):
+            for task in _TASKS:
+                if task in properties:
+                    return task
+    # Instructor's JSON modes put the schema in the system message.  The
+    # article is left out so a quoted word in the news cannot pick the task.
+    text = "\n".join(_ARTICLE_RE.sub("", message_text(m)) for m in messages(body))
+    for pattern in (r'"{}"\s*:', r'"{}"'):
+        for task in _TASKS:
+            if re.search(pattern.format(task), text):
+                return task
+    return None
+
+
+def _article(body: JSONDict) -> str:
+    """Text between ``<article>`` lines of the last user message having them."""
+    user_texts = [
+        message_text(m) for m in messages(body) if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    for text in reversed(user_texts):
+        match = _ARTICLE_RE.search(text)
+        if match:
+            return match.group(1)
+    return user_texts[-1] if user_texts else ""
+
+
+def _span(article: str, span: tuple[int, int] | None) -> str | None:
+    return None if span is None else article[span[0] : span[1]]
+
+
+def _mention(mention: Mention | None) -> str | None:
+    return None if mention is None else mention.text
+
+
+def _items(task: Task, article: str) -> list[JSONDict]:
+    """The candidates of ``task`` in ``article`` as answer items, best guess for each."""
+    if task == "quotes":
+        return [
+            {
+                "content": q.text,
+                "speaker": _mention(q.speakers[0]) if q.speakers else "",
+                "speaker_name": q.speakers[0].resolved if q.speakers else None,
+                "cue": _span(article, q.cue) or "",
+                "kind": q.kind,
+            }
+            for q in find_quotes(article)
+        ]
+    if task == "events":
+        return [
+            {
+                "type": str(e.types[0]),
+                "trigger": e.text,
+                "actor": _mention(e.actor),
+                "recipient": _mention(e.recipient),
+                "location": _span(article, e.location),
+                "time": _span(article, e.time),
+                "summary": " ".join(article[e.sentence[0] : e.sentence[1]].split())[:200],
+            }
+            for e in find_events(article)
+        ]
+    return [
+        {
+            "holder": s.holder.text,
+            "holder_name": s.holder.resolved,
+            "target": s.target,
+            "polarity": s.polarity_hint or "neutral",
+            "evidence": s.text,
+        }
+        for s in find_stances(article)
+        if s.holder is not None
+    ]
+
+
+def _answer(task: Task, article: str) -> list[JSONDict]:
+    """The first items that the task's draft schema accepts, one per draft key, at most
+    as many as it allows."""
+    model = draft_list_for(task).item_model
+    kept: list[JSONDict] = []
+    keys: set[tuple[Any, ...]] = set()
+    for item in _items(task, article):
+        try:
+            key = model.model_validate(item).key()
+        except ValidationError:
+            continue  # longer than the schema allows, e.g. a sentence-long passage
+        if key not in keys:
+            keys.add(key)
+            kept.append(item)
+        if len(kept) == MAX_ITEMS:
+            break
+    return kept
