@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llmextract.grounding import AlignmentStatus
+
 __all__ = [
     "TASKS",
     "DocumentResult",
@@ -32,7 +34,6 @@ TASKS: tuple[Task, ...] = ("quotes", "events", "stances")
 
 QuoteKind = Literal["direct", "indirect", "mixed"]
 Polarity = Literal["support", "oppose", "neutral"]
-AlignmentStatus = Literal["exact", "normalised", "fuzzy"]
 
 
 class EventType(StrEnum):
