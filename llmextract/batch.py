@@ -27,7 +27,6 @@ whole (the ledger, and every other command's output) go through :func:`write_fil
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import fcntl
 import itertools
@@ -72,7 +71,6 @@ __all__ = [
     "extract_record",
     "ledger_path",
     "prepare_output",
-    "run_batch",
     "write_file",
     "write_ledger",
 ]
@@ -592,11 +590,6 @@ async def arun_batch(
                 ):
                     writer.write(done)
     return report
-
-
-def run_batch(items: Iterable[SourceItem], output: Path, **options: Any) -> BatchReport:
-    """Blocking :func:`arun_batch`."""
-    return asyncio.run(arun_batch(items, output, **options))
 
 
 def write_ledger(report: BatchReport, settings: Settings, *, source: str, outcome: str) -> Path:

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,15 @@ class Extractor:
     async def _open(self) -> ModelClient:
         self._context = model_client(self.job.settings)
         return await self._context.__aenter__()
+
+    def __del__(self) -> None:
+        """Close the client's connections: Ray Data deletes the actor's instance on exit."""
+        loop = getattr(self, "loop", None)
+        if loop is None or loop.is_closed():
+            return
+        with suppress(Exception):  # the interpreter may be shutting down
+            loop.run_until_complete(self._context.__aexit__(None, None, None))
+        loop.close()
 
     async def _extract(self, items: list[SourceItem]) -> list[tuple[str, str, bool]]:
         """(output line, outcome, unavailable) per item. An error that would fail every item

@@ -40,3 +40,22 @@ def test_a_batch_on_ray_writes_one_line_per_item_in_order_and_resumes(
     assert all(r["result"]["quotes"] for r in got if r["status"] == "ok")
     ledger = json.loads((tmp_path / "out.ledger.json").read_text())
     assert ledger["total"]["usage"]["requests"] == len(scripted_server.requests)
+
+
+def test_an_extractor_closes_its_client_when_ray_deletes_it(
+    scripted_server: ScriptedServer,
+) -> None:
+    import gc
+
+    from llmextract.batch import Job
+    from llmextract.distributed import Extractor
+    from tests.conftest import settings_for
+
+    extractor = Extractor(Job(settings_for(scripted_server.url), ("quotes",)))
+    row = {"line": [1], "id": ["a"], "text": ["Ann said, \"We will build it.\""],
+           "metadata": ["{}"], "error": [""]}  # fmt: skip
+    assert extractor(row)["outcome"] == ["ok"]
+    connection = extractor.client._openai
+    del extractor
+    gc.collect()
+    assert connection.is_closed()
