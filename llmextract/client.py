@@ -2,18 +2,30 @@
 
 Layers, from the wire up:
 
+- :func:`llmextract.transport.http_client` caps every answer's size, decoded
+  (``max_response_bytes``).
 - ``openai.AsyncOpenAI`` with its own retries off (``max_retries=0``): tenacity owns them.
 - :meth:`ModelClient._sender` answers from the response cache when it can
   (:mod:`llmextract.cache`); keeps at most ``settings.in_flight`` requests in flight,
-  within the requests- and tokens-per-minute limits; retries transport faults only
-  (connection errors, timeouts, 408/409/429 honouring Retry-After, 5xx) with exponential
-  backoff and jitter; records every request's token usage in the caller's
-  :class:`~llmextract.schemas.Usage`; and bounds the conversation: instructor appends each
-  failed answer plus the error before re-asking; only the original messages and the latest
-  such round are sent (instructor issue #2056).
+  within the requests- and tokens-per-minute limits; gives each attempt ``timeout_s`` in
+  all, however slowly its answer trickles in; retries transient faults only (connection
+  errors, timeouts, 408/409/429 honouring Retry-After, 5xx, and an HTTP 200 that holds no
+  chat completion) with exponential backoff and jitter; fails at once while an endpoint
+  that never answered keeps not answering (:class:`_Breaker`); records every request's
+  token usage in the caller's :class:`~llmextract.schemas.Usage`; and bounds the
+  conversation: instructor appends each failed answer plus the error before re-asking;
+  only the original messages and the latest such round are sent (instructor issue #2056).
 - instructor validates the answer against a draft schema whose validators ground every span
   and re-asks with the error, at most ``max_reasks`` times.
-- What still fails is salvaged (grounded items kept, the rest recorded as dropped).
+- What still fails is salvaged (grounded items kept, the rest recorded as dropped), unless
+  the last answer is not the task's JSON at all: then the task has no answer, and
+  :class:`~llmextract.errors.EndpointAnswerError` fails the document.
+- Answers are cached once the request they belong to ended in a usable answer, so a rerun
+  replays what succeeded and asks again what failed.
+- :func:`document_deadline` bounds the time of one document (``document_timeout_s``).
+
+Every error message goes through :func:`~llmextract.transport.redact` with the endpoint's
+secrets, and names the endpoint by its display URL, never the URL with credentials.
 """
 
 from __future__ import annotations
@@ -22,12 +34,16 @@ import asyncio
 import email.utils
 import functools
 import json
+import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
+import httpx2
 import instructor
 import openai
 from aiolimiter import AsyncLimiter
@@ -38,17 +54,26 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from llmextract.cache import ResponseCache, request_key
-from llmextract.drafts import DraftList, grounding_scope, salvage
+from llmextract.drafts import DraftList, grounding_scope, salvage, usable_answer
 from llmextract.errors import (
+    EndpointAnswerError,
     EndpointAuthError,
     EndpointError,
     EndpointRequestError,
     EndpointUnavailableError,
+    LLMExtractError,
 )
 from llmextract.schemas import Usage
 from llmextract.settings import Mode, Settings
+from llmextract.transport import http_client, redact, secrets_in
 
-__all__ = ["INSTRUCTOR_MODES", "ModelClient", "TruncatedAnswerError", "probe_modes"]
+__all__ = [
+    "INSTRUCTOR_MODES",
+    "ModelClient",
+    "TruncatedAnswerError",
+    "document_deadline",
+    "probe_modes",
+]
 
 INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
     "tools": instructor.Mode.TOOLS,
@@ -58,6 +83,10 @@ INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
 }
 _TRANSIENT_STATUS = frozenset({408, 409, 429})
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+# Attempts in a row that got no HTTP answer, from an endpoint that never gave one, before
+# requests fail at once; and how often one is then let through to see if it is back.
+_BREAKER_AFTER = 8
+_BREAKER_PAUSE_S = 60.0
 
 
 class TruncatedAnswerError(EndpointError):
@@ -72,6 +101,14 @@ class TruncatedAnswerError(EndpointError):
         self.raw = raw
 
 
+class _BadAnswer(Exception):
+    """An HTTP 200 that holds no chat completion (no choices, an HTML page, not JSON)."""
+
+
+class _AttemptTimeout(Exception):
+    """An attempt outlasted ``timeout_s``; httpx alone times each read, not the whole."""
+
+
 @dataclass
 class _Call:
     """State of one structured request across instructor's re-asks."""
@@ -79,7 +116,9 @@ class _Call:
     original_messages: int
     usage: Usage  # the document's
     total: Usage  # the client's, across every document, failed ones included
-    attempts: int = 0
+    attempts: int = 0  # answers asked for (the first, then re-asks)
+    sent: int = 0  # HTTP requests, transport retries included
+    answers: list[tuple[str, str]] = field(default_factory=list)  # (cache key, answer)
 
     def count(self, **amounts: int) -> None:
         for usage in (self.usage, self.total):
@@ -88,7 +127,8 @@ class _Call:
 
 
 def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
+    # APIConnectionError includes APITimeoutError, and an answer that could not be decoded.
+    if isinstance(error, _BadAnswer | _AttemptTimeout | openai.APIConnectionError):
         return True
     if isinstance(error, openai.APIStatusError):
         return error.status_code in _TRANSIENT_STATUS or error.status_code >= 500
@@ -96,24 +136,33 @@ def _is_transient(error: BaseException) -> bool:
 
 
 def _retry_after_s(error: BaseException | None) -> float | None:
-    """Seconds the server asked us to wait (Retry-After / retry-after-ms), if it did."""
-    response = getattr(error, "response", None)
-    if response is None:
+    """Seconds the server asked us to wait (retry-after-ms / Retry-After), if it did so
+    readably; a value that does not parse, or is not finite, counts as not sent."""
+    headers = getattr(getattr(error, "response", None), "headers", None)
+    if headers is None:
         return None
-    headers = response.headers
-    if (ms := headers.get("retry-after-ms")) is not None:
+    readers: tuple[tuple[str, Callable[[str], float]], ...] = (
+        ("retry-after-ms", lambda value: float(value) / 1000),
+        ("retry-after", _seconds_or_date),
+    )
+    for name, read in readers:
+        value = headers.get(name)
+        if value is None:
+            continue
         try:
-            return max(float(ms) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
+            seconds = read(value)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
+    return None
+
+
+def _seconds_or_date(value: str) -> float:
     try:
-        return max(float(value), 0.0)
+        return float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return None if parsed is None else max(parsed.timestamp() - time.time(), 0.0)
+        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
 
 
 def _answer_text(completion: Any) -> str | None:
@@ -128,6 +177,16 @@ def _answer_text(completion: Any) -> str | None:
             return str(arguments)
     content = getattr(message, "content", None)
     return _FENCE.sub("", content) if content else None
+
+
+def _checked(response: object) -> ChatCompletion:
+    """``response`` if it is a chat completion with a message; else a transient fault."""
+    if not isinstance(response, ChatCompletion):
+        raise _BadAnswer(f"the answer is not a chat completion: {str(response)[:100]!r}")
+    choices = getattr(response, "choices", None)
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise _BadAnswer("the answer has no choices")
+    return response
 
 
 class _Pacer:
@@ -159,6 +218,121 @@ class _Pacer:
         self.latency = seconds if self.latency is None else 0.8 * self.latency + 0.2 * seconds
 
 
+class _Breaker:
+    """Fails requests at once while an endpoint that never answered keeps not answering.
+
+    An endpoint that is down costs every attempt its whole ``timeout_s``, and with many
+    documents under way the retries queue behind the first attempts: a batch would take
+    hours to see it. Once ``_BREAKER_AFTER`` attempts in a row got no HTTP answer at all
+    (no connection, a reset, a timeout) and none ever did, requests fail at once, so the
+    documents fail fast and a batch stops on its run of unavailable documents; one request
+    is let through every ``_BREAKER_PAUSE_S`` to see whether the endpoint is back. An
+    endpoint that answered once stays trusted: its faults are retried request by request.
+    """
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.unanswered = 0  # attempts in a row without an HTTP answer
+        self.opened = 0.0  # when requests last started failing, or one was let through
+
+    def allows(self) -> bool:
+        if self.answered or self.unanswered < _BREAKER_AFTER:
+            return True
+        now = time.monotonic()
+        if now - self.opened < _BREAKER_PAUSE_S:
+            return False
+        self.opened = now
+        return True
+
+    def record(self, *, answered: bool) -> None:
+        if answered:
+            self.answered = True
+            return
+        self.unanswered += 1
+        if self.unanswered == _BREAKER_AFTER:
+            self.opened = time.monotonic()
+
+
+class _DocumentClock:
+    """What is left of one document's time (see :func:`document_deadline`).
+
+    It stands still while every request the document has under way waits for a request
+    slot or the rate limits, since that is time spent on other documents.
+    """
+
+    def __init__(self, timeout: asyncio.Timeout, seconds: float) -> None:
+        self._timeout = timeout
+        self._left = seconds
+        self._since: float | None = asyncio.get_running_loop().time()  # None: standing
+        self._active = 0  # requests of the document under way
+        self._waiting = 0  # of those, waiting for a slot or the rate limits
+        self.closed = False
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        self._active += 1
+        self._update()
+        try:
+            yield
+        finally:
+            self._active -= 1
+            self._update()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        self._waiting += 1
+        self._update()
+        try:
+            yield
+        finally:
+            self._waiting -= 1
+            self._update()
+
+    def _update(self) -> None:
+        if self.closed or self._timeout.expired():
+            return
+        now = asyncio.get_running_loop().time()
+        standing = self._active > 0 and self._waiting == self._active
+        if standing and self._since is not None:
+            self._left -= now - self._since
+            self._since = None
+            self._timeout.reschedule(None)
+        elif not standing and self._since is None:
+            self._since = now
+            self._timeout.reschedule(now + self._left)
+
+
+_clock: ContextVar[_DocumentClock | None] = ContextVar("llmextract_document_clock", default=None)
+
+
+@asynccontextmanager
+async def document_deadline(seconds: float | None) -> AsyncIterator[None]:
+    """Fail the block with :class:`~llmextract.errors.EndpointUnavailableError` once it has
+    taken ``seconds`` (None: never), not counting time when every request it has under way
+    waits behind other documents' for a request slot or the rate limits."""
+    if seconds is None:
+        yield
+        return
+    try:
+        async with asyncio.timeout(seconds) as timeout:
+            clock = _DocumentClock(timeout, seconds)
+            token = _clock.set(clock)
+            try:
+                yield
+            finally:
+                clock.closed = True
+                _clock.reset(token)
+    except TimeoutError:
+        if not timeout.expired():
+            raise
+        raise EndpointUnavailableError(
+            f"the document was not done within document_timeout_s={seconds:g} s (time spent "
+            "waiting behind other documents not counted); raise document_timeout_s in the "
+            "Settings, or set it to None for no limit, then retry the document (batch: rerun "
+            "with --retry-errors)"
+        ) from None
+
+
 class ModelClient:
     """Structured, grounded requests to one OpenAI-compatible endpoint.
 
@@ -173,12 +347,15 @@ class ModelClient:
             raise EndpointError("the embedded model must be started first (llmextract.embedded)")
         self.settings = settings
         self.url = url
+        self.where = replace(endpoint, base_url=url).display_url  # no credentials, no query
+        self._secrets = secrets_in(url, endpoint.api_key)
         self.total = Usage()
         self._openai = openai.AsyncOpenAI(
             base_url=url,
             api_key=endpoint.api_key or "not-needed",
             max_retries=0,
             timeout=endpoint.timeout_s,
+            http_client=http_client(self.where, endpoint.max_response_bytes),
         )
         self._cache = None if settings.cache_dir is None else ResponseCache(settings.cache_dir)
         # The embedded model is named by its file, which a user may swap.
@@ -189,6 +366,7 @@ class ModelClient:
         )
         self._in_flight = asyncio.Semaphore(settings.in_flight)
         self._pacer = _Pacer(settings.in_flight)
+        self._breaker = _Breaker()
         self._rpm = _limiter(settings.requests_per_minute)
         self._tpm = _limiter(settings.tokens_per_minute)
 
@@ -196,6 +374,9 @@ class ModelClient:
         await self._openai.close()
         if self._cache is not None:
             self._cache.close()
+
+    def _redacted(self, text: str) -> str:
+        return redact(text, self._secrets)
 
     async def _throttle(self, body: dict[str, Any]) -> None:
         """Wait until the requests- and tokens-per-minute budgets allow ``body``."""
@@ -222,8 +403,9 @@ class ModelClient:
 
         ``candidates`` are what a choice prompt offered the model (see llmextract.choices).
 
-        Raises :class:`TruncatedAnswerError` when the model hits its token limit and an
-        :class:`~llmextract.errors.EndpointError` when the endpoint keeps failing.
+        Raises :class:`TruncatedAnswerError` when the model hits its token limit,
+        :class:`~llmextract.errors.EndpointAnswerError` when no answer had the task's shape,
+        and another :class:`~llmextract.errors.EndpointError` when the endpoint keeps failing.
         """
         endpoint = self.settings.endpoint
         limit = endpoint.max_tokens
@@ -242,30 +424,59 @@ class ModelClient:
                     temperature=self.settings.temperature,
                     max_tokens=limit,
                 )
-                return cast(DraftList, answer)
             except IncompleteOutputException as error:
-                raise TruncatedAnswerError(limit, _answer_text(error.last_completion)) from None
+                raise self._cut_off(call, schema, error) from None
             except InstructorRetryException as error:
                 cause = error.__cause__
-                if isinstance(cause, openai.APIError):
-                    raise self._translate(cause, call) from None
                 if isinstance(cause, IncompleteOutputException):
-                    raise TruncatedAnswerError(limit, _answer_text(cause.last_completion)) from None
+                    raise self._cut_off(call, schema, cause) from None
+                if isinstance(cause, EndpointError):  # built here, already redacted
+                    raise cause from None
+                if isinstance(cause, openai.APIError | _BadAnswer | _AttemptTimeout):
+                    raise self._translate(cause, call, schema) from None
                 why = _first_line(cause) if cause else "validation failed"
                 raw = _answer_text(error.last_completion)
+                if not usable_answer(schema, raw):
+                    raise EndpointAnswerError(
+                        self._redacted(
+                            f"the model gave no usable answer for {schema.task} after "
+                            f"{call.attempts} tries ({why}); retry with --retry-errors, or try "
+                            "another --mode (llmextract endpoints check shows which work)"
+                        )
+                    ) from None
+                self._commit(call)
                 return salvage(schema, raw, text, offset=offset, why=why, candidates=candidates)
+        self._commit(call)
+        return cast(DraftList, answer)
+
+    def _cut_off(
+        self, call: _Call, schema: type[DraftList], error: IncompleteOutputException
+    ) -> TruncatedAnswerError:
+        raw = _answer_text(error.last_completion)
+        if usable_answer(schema, raw):  # else a rerun asks again rather than replay it
+            self._commit(call)
+        return TruncatedAnswerError(self.settings.endpoint.max_tokens, raw)
+
+    def _commit(self, call: _Call) -> None:
+        """Cache the answers of a request that ended in a usable answer."""
+        if self._cache is not None:
+            for key, answer in call.answers:
+                self._cache.put(key, answer)
+        call.answers.clear()
 
     def _sender(self, call: _Call) -> Callable[..., Awaitable[ChatCompletion]]:
         settings = self.settings
 
         def wait(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            asked = _retry_after_s(error)
-            if asked is not None:
-                return min(asked, settings.retry_max_wait_s * 4)
             backoff = wait_random_exponential(
                 multiplier=settings.retry_initial_wait_s, max=settings.retry_max_wait_s
             )
+            try:
+                asked = _retry_after_s(state.outcome.exception() if state.outcome else None)
+            except Exception:  # a header no parser foresaw must not end the retries
+                asked = None
+            if asked is not None:
+                return min(asked, settings.retry_max_wait_s * 4)
             return float(backoff(state))
 
         def count_retry(_: RetryCallState) -> None:
@@ -287,8 +498,8 @@ class ModelClient:
                 key = request_key(self._cache_scope, kwargs)
                 if (hit := self._cache.get(key)) is not None:
                     try:
-                        cached = ChatCompletion.model_validate_json(hit)
-                    except ValueError:  # a damaged entry is a miss; the answer replaces it
+                        cached = _checked(ChatCompletion.model_validate_json(hit))
+                    except (ValueError, _BadAnswer):  # a damaged entry is a miss, replaced
                         pass
                     else:
                         call.count(cached=1)
@@ -300,51 +511,117 @@ class ModelClient:
                 before_sleep=count_retry,
                 reraise=True,
             )
-            async for attempt in retrying:
-                with attempt:
-                    await self._throttle(kwargs)
-                    async with self._in_flight:
-                        await self._pacer.wait()
-                        call.count(requests=1)
-                        sent = time.monotonic()
-                        response: ChatCompletion = await self._openai.chat.completions.create(
-                            **kwargs
-                        )
-                        self._pacer.observe(time.monotonic() - sent)
+            clock = _clock.get()
+            with clock.active() if clock else nullcontext():
+                async for attempt in retrying:
+                    with attempt:
+                        response = await self._attempt(kwargs, call)
             if response.usage is not None:
                 call.count(
                     prompt_tokens=response.usage.prompt_tokens,
                     completion_tokens=response.usage.completion_tokens,
                 )
-            if key is not None and self._cache is not None:
-                self._cache.put(key, response.model_dump_json())
+            if key is not None:
+                call.answers.append((key, response.model_dump_json()))
             return response
 
         return send
 
-    def _translate(self, error: openai.APIError, call: _Call) -> EndpointError:
-        where = self.url
+    async def _attempt(self, body: dict[str, Any], call: _Call) -> ChatCompletion:
+        """One HTTP request for ``body``, in ``timeout_s`` at most, once a slot is free."""
+        clock = _clock.get()
+        waiting: AbstractContextManager[None] = clock.waiting() if clock else nullcontext()
+        with waiting:
+            self._refuse_if_down()
+            await self._throttle(body)
+            await self._in_flight.acquire()
+        try:
+            self._refuse_if_down()  # it may have gone down while this request waited
+            await self._pacer.wait()
+            call.count(requests=1)
+            call.sent += 1
+            timeout_s = self.settings.endpoint.timeout_s
+            sent = time.monotonic()
+            try:
+                async with asyncio.timeout(timeout_s):
+                    response = await self._openai.chat.completions.create(**body)
+            except TimeoutError:
+                self._breaker.record(answered=False)
+                raise _AttemptTimeout(
+                    f"no complete answer within timeout_s={timeout_s:g} s"
+                ) from None
+            except openai.APIConnectionError as error:
+                cause = error.__cause__
+                self._breaker.record(answered=not isinstance(cause, httpx2.TransportError))
+                if isinstance(cause, LLMExtractError):  # the answer broke a transport rule
+                    raise cause from None
+                raise
+            except openai.APIStatusError:
+                self._breaker.record(answered=True)
+                raise
+            except ValueError as error:  # a body labelled JSON that is not
+                self._breaker.record(answered=True)
+                raise _BadAnswer(f"the answer is not JSON ({_first_line(error)})") from None
+            self._breaker.record(answered=True)
+            self._pacer.observe(time.monotonic() - sent)
+            return _checked(response)
+        finally:
+            self._in_flight.release()
+
+    def _refuse_if_down(self) -> None:
+        if not self._breaker.allows():
+            raise EndpointUnavailableError(
+                self._redacted(
+                    f"{self.where} has not answered any of the last {self._breaker.unanswered} "
+                    "requests (no connection, or no answer within timeout_s="
+                    f"{self.settings.endpoint.timeout_s:g} s), so no more are sent for now. Is "
+                    "the server running and reachable? Check it, then retry (batch: rerun with "
+                    "--retry-errors)"
+                )
+            )
+
+    def _translate(self, error: Exception, call: _Call, schema: type[DraftList]) -> EndpointError:
+        where = self.where
         model = self.settings.endpoint.model
+        tried = "1 request" if call.sent == 1 else f"{call.sent} requests"
+        if isinstance(error, _BadAnswer):
+            return EndpointAnswerError(
+                self._redacted(
+                    f"{where} gave no usable answer for {schema.task} after {tried}: {error}. "
+                    "Retry later (batch: rerun with --retry-errors); if it persists, check the "
+                    "server and any proxy before it"
+                )
+            )
         if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
             return EndpointAuthError(
-                f"{where} refused the API key (HTTP {error.status_code}): set LLMEXTRACT_API_KEY "
-                "or pass --api-key"
+                self._redacted(
+                    f"{where} refused the API key (HTTP {error.status_code}): set "
+                    "LLMEXTRACT_API_KEY or pass --api-key"
+                )
             )
         if isinstance(error, openai.NotFoundError):
             return EndpointRequestError(
-                f"{where} answered 404 for model {model!r}: check --model, and that the base URL "
-                "ends in /v1"
+                self._redacted(
+                    f"{where} answered 404 for model {model!r}: check --model, and that the "
+                    "base URL ends in /v1"
+                )
             )
         if _is_transient(error):
+            timed_out = isinstance(error, _AttemptTimeout | openai.APITimeoutError)
+            longer = ", or the profile's timeout_s if answers take that long" if timed_out else ""
             return EndpointUnavailableError(
-                f"{where} failed after {call.usage.requests} requests: {_first_line(error)}. "
-                "Is the server running and reachable? Retry later or raise --retries"
+                self._redacted(
+                    f"{where} failed after {tried}: {_first_line(error)}. Is the server running "
+                    f"and reachable? Retry later or raise --retries{longer}"
+                )
             )
         status = getattr(error, "status_code", "?")
         return EndpointRequestError(
-            f"{where} rejected the request (HTTP {status}): {_first_line(error)}. If it does "
-            f"not support mode {self.settings.endpoint.instructor_mode!r}, try another --mode "
-            "(llmextract endpoints check shows which work)"
+            self._redacted(
+                f"{where} rejected the request (HTTP {status}): {_first_line(error)}. If it "
+                f"does not support mode {self.settings.endpoint.instructor_mode!r}, try another "
+                "--mode (llmextract endpoints check shows which work)"
+            )
         )
 
 
@@ -366,8 +643,9 @@ def _role(message: Any) -> str | None:
 
 
 def _first_line(error: BaseException) -> str:
+    """The error's first line, without a final period: messages go on after it."""
     text = str(error).strip().splitlines()
-    return text[0][:300] if text else type(error).__name__
+    return text[0][:300].rstrip(".") if text else type(error).__name__
 
 
 class _Probe(BaseModel):
@@ -406,7 +684,7 @@ async def probe_modes(settings: Settings, *, base_url: str | None = None) -> lis
                 results.append(ModeProbe(mode, True, f"{answer!r} in {seconds:.1f} s"))
             except Exception as error:
                 cause = error.__cause__ or error
-                results.append(ModeProbe(mode, False, _first_line(cause)))
+                results.append(ModeProbe(mode, False, client._redacted(_first_line(cause))))
     finally:
         await client.aclose()
     return results

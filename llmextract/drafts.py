@@ -45,6 +45,7 @@ __all__ = [
     "draft_list_for",
     "grounding_scope",
     "salvage",
+    "usable_answer",
 ]
 
 MAX_ITEMS = 8
@@ -342,6 +343,25 @@ def draft_list_for(task: Task) -> type[DraftList]:
     return _DRAFT_LISTS[task]
 
 
+def _answer_items(model: type[DraftList], raw: str | None) -> list[Any] | None:
+    """The items of ``raw`` (JSON, possibly cut off), or None if it is not ``model``'s shape."""
+    if not raw:
+        return None
+    try:
+        parsed = jiter.from_json(raw.encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return None
+    if isinstance(parsed, dict) and isinstance(parsed.get(model.list_field), list):
+        return list(parsed[model.list_field])
+    return None
+
+
+def usable_answer(model: type[DraftList], raw: str | None) -> bool:
+    """True if :func:`salvage` can read ``raw`` as ``model``'s answer (its items may still
+    fail validation or grounding one by one); False for no answer or another shape."""
+    return _answer_items(model, raw) is not None
+
+
 def salvage(
     model: type[DraftList],
     raw: str | None,
@@ -363,12 +383,9 @@ def salvage(
     items: list[Any] = []
     dropped: list[Dropped] = []
     if raw:
-        try:
-            parsed = jiter.from_json(raw.encode(), partial_mode="trailing-strings")
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict) and isinstance(parsed.get(model.list_field), list):
-            items = parsed[model.list_field]
+        answered = _answer_items(model, raw)
+        if answered is not None:
+            items = answered
             if cut_off and items:
                 last = items.pop()
                 dropped.append(

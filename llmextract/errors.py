@@ -9,7 +9,10 @@
     └── EndpointError         the model endpoint failed
         ├── EndpointAuthError     401/403: the API key is missing or wrong
         ├── EndpointRequestError  another 4xx: the request itself is wrong
-        └── EndpointUnavailableError  connection, timeout, 429 or 5xx after all retries
+        ├── EndpointUnavailableError  connection, timeout, 429 or 5xx after all retries,
+        │                             or a deadline passed
+        ├── EndpointAnswerError   a task got no usable answer, even after retries and re-asks
+        └── EndpointAnswerTooLargeError  an answer was larger than max_response_bytes
 
 Messages say what went wrong and how to fix it; the CLI prints them as one line.
 """
@@ -20,6 +23,8 @@ __all__ = [
     "ClusterError",
     "ConfigError",
     "EmbeddedModelError",
+    "EndpointAnswerError",
+    "EndpointAnswerTooLargeError",
     "EndpointAuthError",
     "EndpointError",
     "EndpointRequestError",
@@ -67,4 +72,12 @@ class EndpointRequestError(EndpointError):
 
 
 class EndpointUnavailableError(EndpointError):
-    """The endpoint could not be reached or kept failing after all retries."""
+    """The endpoint could not be reached, kept failing after all retries, or a deadline passed."""
+
+
+class EndpointAnswerError(EndpointError):
+    """A task got no usable answer: none at all, or never the task's JSON shape."""
+
+
+class EndpointAnswerTooLargeError(EndpointError):
+    """An answer was larger than the endpoint's ``max_response_bytes``, decoded."""

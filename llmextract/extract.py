@@ -19,10 +19,10 @@ from typing import Any
 
 from llmextract.article import Article
 from llmextract.chunking import make_chunks, split_sentences
-from llmextract.client import ModelClient, TruncatedAnswerError
-from llmextract.drafts import salvage
+from llmextract.client import ModelClient, TruncatedAnswerError, document_deadline
+from llmextract.drafts import salvage, usable_answer
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
-from llmextract.errors import ConfigError, InputError
+from llmextract.errors import ConfigError, EndpointAnswerError, InputError
 from llmextract.examples import Example
 from llmextract.prompts import Prompt, PromptStyle, load_prompt
 from llmextract.schemas import (
@@ -108,12 +108,19 @@ async def aextract(
         chosen = [p.with_examples(examples.get(p.task, ())) for p in chosen]
     usage = Usage()
     async with model_client(settings, client) as model:
-        answers = await asyncio.gather(
-            *(
-                _extract_task(model, prompt, article.text, settings, usage, given.get(prompt.task))
-                for prompt in chosen
-            )
-        )
+        text = article.text
+        try:
+            # A task that fails fails the document: its other tasks stop asking at once.
+            async with document_deadline(settings.document_timeout_s), asyncio.TaskGroup() as group:
+                running = [
+                    group.create_task(
+                        _extract_task(model, prompt, text, settings, usage, given.get(prompt.task))
+                    )
+                    for prompt in chosen
+                ]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        answers = [task.result() for task in running]
     result = DocumentResult(
         id=article.id,
         sha256=article.sha256,
@@ -229,6 +236,10 @@ async def _ask(
                     model, prompt, text, start + middle, end, usage, depth=depth + 1
                 )
                 return first[0] + second[0], first[1] + second[1]
+            if not usable_answer(request.schema, error.raw):
+                raise EndpointAnswerError(
+                    f"the model gave no usable answer for {prompt.task}: {error}"
+                ) from None
             kept = salvage(
                 request.schema,
                 error.raw,

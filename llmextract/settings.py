@@ -81,7 +81,10 @@ class Endpoint:
     prompt_style: Literal["copy", "choose"] = "copy"
     max_tokens: int = 1024
     chunk_chars: int = 12000
-    timeout_s: float = 120.0
+    timeout_s: float = 120.0  # one request attempt, from sending it to its last byte
+    # The largest answer accepted, counted after gzip/deflate decoding: a bigger one is no
+    # chat completion worth holding in memory (a compressed "bomb" expands a thousandfold).
+    max_response_bytes: int = 16 * 2**20
     # A server that runs one request at a time (None: unknown, trust --concurrency). Sending
     # it more only interleaves prompts, so each one evicts the article the next one shares.
     max_in_flight: int | None = None
@@ -157,6 +160,7 @@ _PROFILE_KEYS = {
     "max_tokens",
     "chunk_chars",
     "timeout_s",
+    "max_response_bytes",
 }
 
 
@@ -188,6 +192,9 @@ class Settings:
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
     cache_dir: Path | None = None  # None: no response cache
+    # The longest one document may take, not counting time its requests wait behind other
+    # documents' for a request slot or the rate limits; None: no limit.
+    document_timeout_s: float | None = 900.0
     prices: Mapping[str, Price] = field(default_factory=dict)  # model -> price
 
     @property

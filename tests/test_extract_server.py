@@ -12,6 +12,7 @@ from llmextract import (
     EndpointUnavailableError,
     extract,
 )
+from llmextract.errors import EndpointAnswerError
 from llmextract.testing import Reply, ScriptedServer
 from tests.conftest import settings_for
 
@@ -123,14 +124,14 @@ def test_invalid_json_is_reasked(scripted_server: ScriptedServer, sample_text: s
     assert len(scripted_server.requests) == 2
 
 
-def test_invalid_json_every_time_is_recorded_not_raised(
+def test_invalid_json_every_time_fails_the_task_clearly(
     scripted_server: ScriptedServer, sample_text: str
 ) -> None:
+    """A task with no usable answer is no empty success: the document fails, retryably."""
     scripted_server.enqueue(*[Reply(content="{not json")] * 3)
-    result = quotes_only(scripted_server, sample_text, supports=("json_object",))
-    assert result["quotes"] == []
-    assert len(result["dropped"]) == 1
-    assert "unusable" in result["dropped"][0]["reason"]
+    with pytest.raises(EndpointAnswerError, match="no usable answer for quotes after 3 tries"):
+        quotes_only(scripted_server, sample_text, supports=("json_object",))
+    assert len(scripted_server.requests) == 3
 
 
 def test_truncated_answer_splits_the_article(
