@@ -80,7 +80,8 @@ BaseUrlOpt = Annotated[
 ]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name at that endpoint.")]
 ApiKeyOpt = Annotated[
-    str | None, typer.Option(help="API key (better: LLMEXTRACT_API_KEY or OPENAI_API_KEY).")
+    str | None,
+    typer.Option(help="API key (better: LLMEXTRACT_API_KEY; OPENAI_API_KEY goes only to OpenAI)."),
 ]
 ModeOpt = Annotated[
     str | None,
