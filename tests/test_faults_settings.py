@@ -2,12 +2,17 @@
 
 - Keys: which API key travels to which endpoint, seen in the headers the local server got.
 - Config: a profile's values are type-checked and its mode is used at run time.
+- Prompts: a template that would exhaust memory, CPU or the stack, or reach for another
+  template, is refused with a PromptError before any request.
 - Messages: paths, names and server text are printed as they are, never as Rich markup.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -227,6 +232,72 @@ def test_a_wrong_price_table_file_is_one_line(
         and f"price table {prices}: [prices.m] input_per_mtok: must be US dollars" in lines[0]
     )
     assert reliability.probe("config", "a negative price", clear), done.stderr
+
+
+# Prompts ----------------------------------------------------------------------------------
+
+RUNAWAY_TEMPLATES = {
+    "a huge range": "{% for i in range(10**9) %}x{% endfor %}",
+    "nested ranges": "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}"
+    "{% endfor %}",
+    "a huge repetition": "{{ 'x' * 10**12 }}",
+    "a huge list repetition": "{{ ([1] * 10**12)|length }}",
+    "a huge power": "{{ 9 ** 1000000000 }}",
+    "a huge constant filter": "{{ 'x'|center(1000000000000) }}",
+    "a huge filter": "{{ article|center(10**12) }}",
+    "a runaway output": "{% for i in range(99999) %}{{ article }}{% endfor %}",
+    "endless recursion": "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+    "an include": "{% include 'other' %}",
+    "an import": "{% import 'other' as m %}{{ m.x }}",
+    "a division by zero": "{{ 1 / 0 }}",
+    "a wrong type": "{{ article + 1 }}",
+}
+
+# Each template goes through the public path (load the prompt, extract against the local
+# server) in its own process, so that one which hangs or eats memory on a broken build
+# fails its case instead of taking the test run with it.
+_RENDER = textwrap.dedent("""
+    import json, pathlib, sys
+    import llmextract.prompts
+    from llmextract import LLMExtractError, extract
+    from tests.conftest import settings_for
+
+    folder, url = pathlib.Path(sys.argv[1]), sys.argv[2]
+    llmextract.prompts.prompt_dir = lambda: folder
+    try:
+        extract("Ann said: 'we will build it.' " * 4, tasks=["quotes"], prompts="v9",
+                settings=settings_for(url, transport_retries=0))
+        print(json.dumps(["no error", ""]))
+    except LLMExtractError as error:
+        print(json.dumps([type(error).__name__, str(error)]))
+""")
+
+
+@pytest.mark.parametrize("name", list(RUNAWAY_TEMPLATES))
+def test_a_runaway_template_is_a_prompt_error_before_any_request(
+    scripted_server: ScriptedServer, tmp_path: Path, name: str
+) -> None:
+    body = RUNAWAY_TEMPLATES[name]
+    (tmp_path / "quotes.v9.jinja").write_text(
+        f"{{% block system %}}Find quotes.{{% endblock %}}{{% block user %}}{body}{{% endblock %}}"
+    )
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _RENDER, str(tmp_path), scripted_server.url],
+            capture_output=True, text=True, timeout=60, cwd=root, check=False,
+            env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        kind, message = json.loads(done.stdout) if done.returncode == 0 else ("crash", done.stderr)
+    except subprocess.TimeoutExpired:
+        kind, message = "hang", "no answer within 60 s"
+    refused = (
+        kind == "PromptError"
+        and message.startswith("prompt quotes.v9 ")
+        and "\n" not in message
+        and not scripted_server.requests
+    )
+    assert reliability.probe("prompts", name, refused), (kind, message[-2000:])
 
 
 # Messages ---------------------------------------------------------------------------------
