@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import replace
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from llmextract.article import read_article
 from llmextract.batch import write_file
@@ -43,7 +45,19 @@ app.add_typer(endpoints_app, name="endpoints")
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(cache_app, name="cache")
 
-_err = Console(stderr=True)
+# Messages carry paths, names and servers' words: print them as they are, never as Rich
+# markup or emoji codes (a "[/x]" in a file name would crash the print, "[draft]" vanish).
+_err = Console(stderr=True, markup=False, highlight=False, emoji=False)
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *_: object, **__: object
+) -> None:
+    """A warning (e.g. an API key about to travel over plain http) as one line, like errors."""
+    _err.print(Text.assemble(("warning:", "bold yellow"), " ", str(message)), soft_wrap=True)
+
+
+warnings.showwarning = _show_warning
 # instructor logs every failed validation at ERROR level; llmextract handles those (re-ask,
 # then record as dropped), so they are not the user's errors to read.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
@@ -66,7 +80,8 @@ BaseUrlOpt = Annotated[
 ]
 ModelOpt = Annotated[str | None, typer.Option(help="Model name at that endpoint.")]
 ApiKeyOpt = Annotated[
-    str | None, typer.Option(help="API key (better: LLMEXTRACT_API_KEY or OPENAI_API_KEY).")
+    str | None,
+    typer.Option(help="API key (better: LLMEXTRACT_API_KEY; OPENAI_API_KEY goes only to OpenAI)."),
 ]
 ModeOpt = Annotated[
     str | None,
@@ -112,7 +127,7 @@ RetriesOpt = Annotated[
 
 
 def _fail(error: LLMExtractError) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    _err.print(Text.assemble(("error:", "bold red"), " ", str(error)), soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -179,7 +194,7 @@ def extract_command(
         prompts = _prompt_choice(prompt)
         shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)
         status = (
-            _err.status(f"Extracting from {source.id} with {settings.endpoint.model}…")
+            _err.status(Text(f"Extracting from {source.id} with {settings.endpoint.model}…"))
             if _err.is_terminal
             else nullcontext()
         )
@@ -684,8 +699,8 @@ def _progress(what: str) -> Iterator[Callable[[object], None]]:
     """A progress bar on a terminal; a line every 10 documents otherwise."""
     if _err.is_terminal:
         with Progress(
-            TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=_err, transient=True,
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), console=_err, transient=True,
         ) as bar:  # fmt: skip
             job = bar.add_task(what, total=None)
             yield lambda _: bar.advance(job)
@@ -718,7 +733,7 @@ def _batch_progress(report: Any) -> Iterator[Callable[[Any], None]]:
     if _err.is_terminal:
         with Progress(
             TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            TextColumn("{task.fields[status]}"), console=_err, transient=False,
+            TextColumn("{task.fields[status]}", markup=False), console=_err, transient=False,
         ) as bar:  # fmt: skip
             job = bar.add_task("batch", total=report.total, status="starting…")
             yield lambda r: bar.update(job, completed=r.done, status=status())
@@ -746,7 +761,7 @@ def _print_metrics(run: dict[str, Any]) -> None:
             f"{low:.3f}-{high:.3f}", f"{m['macro_f1']:.3f}", str(m["tp"]), str(m["fp"]),
             str(m["fn"]),
         )  # fmt: skip
-    Console(width=max(_err.width, 110)).print(table)
+    Console(width=max(_err.width, 110), markup=False, emoji=False).print(table)
     for key, scores in run.get("labels", {}).items():
         classes = ", ".join(f"{c} {s['f1']:.3f}" for c, s in scores["per_class"].items())
         typer.echo(f"{key} per-class F1: {classes}; macro F1 {scores['macro_f1']:.3f}")

@@ -4,7 +4,10 @@ A prompt file is ``<task>.v<N>.jinja`` with a ``system`` and a ``user`` block. I
 the task's draft schema, and its id is ``<task>.v<N>@<hash>`` where the hash covers the
 template, the JSON schema the model is given and any few-shot examples: change one and the
 id changes, so a scored run can always name what produced it. Templates render in Jinja's
-sandbox: loading a prompt cannot run code.
+immutable sandbox: loading a prompt cannot run code, include another file, or change the data
+it is given. A template that runs away (a huge range, repetition or power, endless
+recursion, a message far larger than the article) fails with a PromptError instead of
+filling the memory or spinning.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -20,7 +24,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from llmextract.candidates import (
     EventCandidate,
@@ -128,16 +134,18 @@ class Prompt:
         """The chat messages for one article (or chunk of one)."""
         template = _compile(self.source)
         context = template.new_context({"article": article, "max_items": MAX_ITEMS, **extra})
+        limit = len(article) + _MAX_TEMPLATE_CHARS
         messages = []
-        for role in ("system", "user"):
-            block = template.blocks.get(role)
-            if block is None:
-                raise PromptError(f"prompt {self.name} has no {{% block {role} %}}: add one")
-            try:
-                text = "".join(block(context)).strip()
-            except jinja2.TemplateError as error:
-                raise PromptError(f"prompt {self.name} failed to render: {error}") from None
-            messages.append({"role": role, "content": text})
+        budget = _range_left.set([_MAX_RANGE_ITEMS])
+        try:
+            for role in ("system", "user"):
+                block = template.blocks.get(role)
+                if block is None:
+                    raise PromptError(f"prompt {self.name} has no {{% block {role} %}}: add one")
+                text = _run(self.name, role, block(context), limit)
+                messages.append({"role": role, "content": text})
+        finally:
+            _range_left.reset(budget)
         if self.examples:
             # Each example is a user turn with its passage and the assistant's answer to it.
             shots = []
@@ -188,9 +196,115 @@ def _show(task: Task, passage: str, candidate: Any) -> dict[str, Any]:
     }
 
 
+# A template is code: a broken one must end in a PromptError, not fill the memory, spin for
+# hours or escape as a Python error. These bound what one rendering may make.
+_MAX_TEMPLATE_CHARS = 1_000_000  # characters a message may hold beyond the article
+_MAX_RANGE_ITEMS = 100_000  # numbers all range() calls of one rendering make together
+_MAX_POWER_BITS = 100_000  # size of an integer power
+_TEMPLATE_FAILURES = (
+    jinja2.TemplateError,
+    ArithmeticError,
+    LookupError,
+    MemoryError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
+# What is left of the range() budget of the rendering under way (a list, to count down).
+_range_left: ContextVar[list[int]] = ContextVar("_range_left")
+
+
+def _bounded_range(*args: int) -> range:
+    """``range``, counting every number it makes against the rendering's budget, so that
+    nested loops cannot multiply into billions of steps that output nothing."""
+    numbers = range(*args)
+    left = _range_left.get([_MAX_RANGE_ITEMS])
+    left[0] -= len(numbers)
+    if left[0] < 0:
+        raise SecurityError(
+            f"range() may make at most {_MAX_RANGE_ITEMS:,} numbers in one prompt, all loops "
+            "together"
+        )
+    return numbers
+
+
+class _NoOtherTemplates(jinja2.BaseLoader):
+    """A prompt is one self-contained file: include, import and extends find nothing."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        raise jinja2.TemplateNotFound(
+            template,
+            f"{template!r}: a prompt cannot include, import or extend another template (put "
+            "everything in its one file)",
+        )
+
+
+class _PromptEnvironment(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, refusing repetitions and powers too large for a prompt."""
+
+    # Intercepted operators are also no longer worked out while the template is parsed.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                if (
+                    isinstance(items, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(items) * times > _MAX_TEMPLATE_CHARS
+                ):
+                    raise SecurityError(
+                        f"a repetition making {len(items) * times:,} items; a prompt may "
+                        f"repeat up to {_MAX_TEMPLATE_CHARS:,}"
+                    )
+        elif (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and abs(left).bit_length() * right > _MAX_POWER_BITS
+        ):
+            raise SecurityError(f"{left} ** {right} is too large a number for a prompt")
+        return super().call_binop(context, operator, left, right)
+
+
+def _run(name: str, role: str, parts: Iterator[str], limit: int) -> str:
+    """A block's text, or a PromptError when the template fails or outgrows ``limit``."""
+    size, text = 0, []
+    try:
+        for part in parts:
+            size += len(part)
+            if size > limit:
+                raise PromptError(
+                    f"prompt {name} makes a {role} message of over {limit:,} characters (the "
+                    f"article and {_MAX_TEMPLATE_CHARS:,} more): fix the loop or repetition "
+                    "that runs away in its template"
+                )
+            text.append(part)
+    except _TEMPLATE_FAILURES as error:
+        raise PromptError(
+            f"prompt {name} failed to render its {role} block: {_why(error)}; fix the template"
+        ) from None
+    return "".join(text).strip()
+
+
+def _why(error: BaseException) -> str:
+    """What went wrong in a template, as one line."""
+    if isinstance(error, MemoryError):
+        return "it needs more memory than there is (a huge repetition or filter width?)"
+    if isinstance(error, RecursionError):
+        return "it recurses without end (a macro or recursive loop that calls itself)"
+    lines = str(error).splitlines()
+    said = lines[0] if lines else ""
+    return said if isinstance(error, jinja2.TemplateError) else f"{type(error).__name__}: {said}"
+
+
 @cache
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+def _environment() -> _PromptEnvironment:
+    environment = _PromptEnvironment(
+        undefined=jinja2.StrictUndefined, autoescape=False, loader=_NoOtherTemplates()
+    )
+    environment.globals["range"] = _bounded_range
+    return environment
 
 
 @cache
@@ -252,6 +366,10 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
         _compile(source)
     except jinja2.TemplateSyntaxError as error:
         raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
+    except _TEMPLATE_FAILURES as error:  # constant parts are worked out while parsing
+        raise PromptError(
+            f"prompt {name} failed to load from {path}: {_why(error)}; fix the template"
+        ) from None
     choose = _CHOOSE_MARK.match(source)
     kind: PromptStyle = "choose" if choose else "copy"
     schema = base_choice_schema(task, choose["decisions"] or "") if choose else draft_list_for(task)

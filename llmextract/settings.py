@@ -3,7 +3,7 @@
 Where an endpoint comes from, lowest to highest precedence:
 
 1. the config file's ``default_profile``
-2. ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``
+2. ``OPENAI_BASE_URL``
 3. ``LLMEXTRACT_PROFILE``, ``LLMEXTRACT_BASE_URL``, ``LLMEXTRACT_MODEL``,
    ``LLMEXTRACT_API_KEY``, ``LLMEXTRACT_MODE``
 4. explicit arguments (the CLI's ``--profile``, ``--base-url``, ``--model``, ``--api-key``,
@@ -11,19 +11,35 @@ Where an endpoint comes from, lowest to highest precedence:
 
 A profile named at one level fills every field it has at that level; explicit values at the
 same level win over it. With no base URL anywhere, the embedded model is used.
+
+Which API key goes where (a key never travels to a server it was not meant for):
+
+- ``LLMEXTRACT_API_KEY`` and ``--api-key`` go to whatever endpoint is chosen, the later level
+  winning as above;
+- a profile's key (``api_key_env`` or ``api_key``) goes only to that profile's own base URL;
+- ``OPENAI_API_KEY`` goes only to ``OPENAI_BASE_URL`` or to https://api.openai.com (the
+  ``openai`` profile), never to a custom base URL;
+- otherwise no key (``Endpoint.api_key`` is None) and the embedded model never gets one.
+
+A key about to travel over plain http to a host other than this machine raises an
+:class:`InsecureKeyWarning`. The config file is checked as it is read: an unknown key or a
+value of the wrong type or range is a :class:`~llmextract.errors.ConfigError` naming it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from llmextract.errors import ConfigError
 
@@ -32,6 +48,7 @@ __all__ = [
     "MODES",
     "Capability",
     "Endpoint",
+    "InsecureKeyWarning",
     "Mode",
     "Price",
     "Settings",
@@ -56,6 +73,11 @@ _MODE_FOR_CAPABILITY: dict[Capability, Mode] = {
 MODES: tuple[Mode, ...] = ("tools", "json_schema", "json", "md_json")
 
 EMBEDDED = "embedded"
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class InsecureKeyWarning(UserWarning):
+    """An API key is about to travel unencrypted to another machine."""
 
 
 def choose_mode(supports: tuple[Capability, ...]) -> Mode:
@@ -100,13 +122,16 @@ class Endpoint:
     @property
     def display_url(self) -> str:
         """The base URL without credentials or query, safe to write into outputs."""
-        if self.base_url is None:
-            return EMBEDDED
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+        return EMBEDDED if self.base_url is None else _without_secrets(self.base_url)
+
+
+def _without_secrets(url: str) -> str:
+    """``url`` without user, password or query: what may be printed or written."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 BUILTIN_PROFILES: dict[str, Endpoint] = {
@@ -123,7 +148,7 @@ BUILTIN_PROFILES: dict[str, Endpoint] = {
     ),
     "openai": Endpoint(
         name="openai",
-        base_url="https://api.openai.com/v1",
+        base_url=OPENAI_URL,
         model="gpt-4o-mini",
         supports=("tools", "json_schema", "json_object"),
         chunk_chars=40000,
@@ -149,19 +174,113 @@ BUILTIN_PROFILES: dict[str, Endpoint] = {
         timeout_s=300.0,
     ),
 }
-_PROFILE_KEYS = {
-    "base_url",
-    "model",
-    "api_key",
-    "api_key_env",
-    "supports",
-    "mode",
-    "prompt_style",
-    "max_tokens",
-    "chunk_chars",
-    "timeout_s",
-    "max_response_bytes",
-}
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an endpoint's base URL, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check: "h:abc" raises
+    except ValueError:
+        return "the base URL cannot be parsed (check its host, port and brackets)"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"base URL {_without_secrets(url)!r} is not an http or https URL"
+    return None
+
+
+class _Checked(BaseModel):
+    """A table of the config file. Each field's description says what its value must be;
+    TOML values are typed, so a string where a number belongs is refused, not converted."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class _ProfileTable(_Checked):
+    """One ``[profiles.NAME]`` table: the keys a profile may set."""
+
+    base_url: str | None = Field(None, description="an http or https URL")
+    model: str | None = Field(None, description="a model name")
+    api_key: str | None = Field(None, description="a string (better: api_key_env)")
+    api_key_env: str | None = Field(None, description="the name of an environment variable")
+    supports: list[Capability] | None = Field(
+        None, description=f"a list of {', '.join(_MODE_FOR_CAPABILITY)}"
+    )
+    mode: Mode | None = Field(None, description=f"one of {', '.join(MODES)}")
+    prompt_style: Literal["copy", "choose"] | None = Field(None, description="copy or choose")
+    max_tokens: int | None = Field(None, ge=1, description="an integer >= 1")
+    # A chunk holds a few sentences and more than the overlap between chunks.
+    chunk_chars: int | None = Field(None, ge=1000, description="an integer >= 1000")
+    timeout_s: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="a number of seconds > 0"
+    )
+    max_response_bytes: int | None = Field(None, ge=1024, description="an integer >= 1024")
+
+    @field_validator("base_url")
+    @classmethod
+    def _a_url(cls, url: str | None) -> str | None:
+        if url is not None and _url_problem(url):
+            raise ValueError("not an http or https URL")
+        return url
+
+
+class _PriceTable(_Checked):
+    """One ``[prices."MODEL"]`` table."""
+
+    input_per_mtok: float = Field(
+        ge=0, allow_inf_nan=False, description="US dollars per million tokens, a number >= 0"
+    )
+    output_per_mtok: float = Field(
+        ge=0, allow_inf_nan=False, description="US dollars per million tokens, a number >= 0"
+    )
+
+
+class _ConfigFile(_Checked):
+    """The config file's top level (a price table file is one with only ``[prices]``)."""
+
+    default_profile: str | None = Field(None, description="a profile name")
+    profiles: dict[str, Any] = Field({}, description="a table of [profiles.NAME] tables")
+    prices: dict[str, Any] = Field({}, description='a table of [prices."MODEL"] tables')
+
+
+# Values never echoed in an error: a key, or a URL that may carry credentials.
+_UNECHOED = {"api_key", "base_url"}
+_Table = TypeVar("_Table", bound=_Checked)
+
+
+def _check(model: type[_Table], data: Any, where: str, section: str = "") -> _Table:
+    """``data`` as ``model``, or a one-line ConfigError naming the wrong key in ``where``."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = error.errors()
+    unknown = sorted(str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden")
+    first = problems[0]
+    if unknown:
+        what = f"{' has' if section else ''} unknown keys {unknown}; allowed: "
+        what += str(sorted(model.model_fields))
+    elif not first["loc"]:
+        what = f": must be a table (got {_clipped(data)})"
+    else:
+        key = str(first["loc"][0])
+        must = model.model_fields[key].description
+        if first["type"] == "missing":
+            what = f" {key}: missing: add it ({must})"
+        elif key in _UNECHOED:
+            what = f" {key}: must be {must}"
+        else:
+            what = f" {key}: must be {must} (got {_clipped(data[key])})"
+    raise ConfigError(f"{where}:{' ' + section if section else ''}{what}")
+
+
+def _clipped(value: Any, limit: int = 60) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _section(table: str, name: str) -> str:
+    """``[table.name]`` as TOML writes it: a name other than a bare key is quoted."""
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return f"[{table}.{name}]" if bare else f'[{table}."{name}"]'
 
 
 @dataclass(frozen=True)
@@ -230,7 +349,7 @@ class Settings:
             endpoint=endpoint,
             embedded_model_path=env.get("LLMEXTRACT_EMBEDDED_MODEL"),
             cache_dir=cache_path(env) if use_cache else None,
-            prices=_prices(config, config_path(env)),
+            prices=_prices(config, f"config file {config_path(env)}"),
             **knobs,
         )
 
@@ -257,34 +376,35 @@ def _read_config(env: Mapping[str, str]) -> dict[str, Any]:
     path = config_path(env)
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            config = tomllib.load(handle)
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"config file {path}: {error}; fix it or set LLMEXTRACT_CONFIG") from None
+    where = f"config file {path}"
+    _check(_ConfigFile, config, where)
+    _prices(config, where)  # a wrong price is found now, not when a batch ends
+    return config
 
 
-def _prices(config: dict[str, Any], source: Path) -> dict[str, Price]:
-    table = config.get("prices") or {}
+def _prices(config: dict[str, Any], where: str) -> dict[str, Price]:
     prices: dict[str, Price] = {}
-    for model, entry in table.items():
-        try:
-            prices[model] = Price(float(entry["input_per_mtok"]), float(entry["output_per_mtok"]))
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(
-                f"{source}: [prices.{model!r}] needs input_per_mtok and output_per_mtok "
-                "(US dollars per million tokens)"
-            ) from None
+    for model, entry in (config.get("prices") or {}).items():
+        checked = _check(_PriceTable, entry, where, _section("prices", model))
+        prices[model] = Price(checked.input_per_mtok, checked.output_per_mtok)
     return prices
 
 
 def load_prices(path: Path) -> dict[str, Price]:
     """A price table file: TOML with one [prices."MODEL"] table per model."""
+    where = f"price table {path}"
     try:
         with path.open("rb") as handle:
-            return _prices(tomllib.load(handle), path)
+            table = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"price table {path}: {error}") from None
+        raise ConfigError(f"{where}: {error}") from None
+    _check(_ConfigFile, table, where)
+    return _prices(table, where)
 
 
 def load_profiles(env: Mapping[str, str] | None = None) -> dict[str, Endpoint]:
@@ -295,16 +415,10 @@ def load_profiles(env: Mapping[str, str] | None = None) -> dict[str, Endpoint]:
 
 def _profiles(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Endpoint]:
     profiles = dict(BUILTIN_PROFILES)
+    where = f"config file {config_path(env)}"
     for name, table in (config.get("profiles") or {}).items():
-        if not isinstance(table, dict):
-            raise ConfigError(f"{config_path(env)}: [profiles.{name}] must be a table")
-        unknown = set(table) - _PROFILE_KEYS
-        if unknown:
-            raise ConfigError(
-                f"{config_path(env)}: [profiles.{name}] has unknown keys {sorted(unknown)}; "
-                f"allowed: {sorted(_PROFILE_KEYS)}"
-            )
-        values = dict(table)
+        checked = _check(_ProfileTable, table, where, _section("profiles", name))
+        values = checked.model_dump(exclude_unset=True)
         key_env = values.pop("api_key_env", None)
         if key_env:
             values["api_key"] = env.get(key_env)
@@ -336,13 +450,14 @@ def resolve_endpoint(
 ) -> Endpoint:
     """Merge the levels described in this module's docstring into one endpoint.
 
-    ``config`` is the config file already read, if the caller has it.
+    ``config`` is the config file already read, if the caller has it. Warns with
+    :class:`InsecureKeyWarning` when the key would travel over plain http to another host.
     """
     config = _read_config(env) if config is None else config
     profiles = _profiles(config, env)
     levels: list[dict[str, str | None]] = [
         {"profile": config.get("default_profile")},
-        {"base_url": env.get("OPENAI_BASE_URL"), "api_key": env.get("OPENAI_API_KEY")},
+        {"base_url": env.get("OPENAI_BASE_URL")},
         {
             "profile": env.get("LLMEXTRACT_PROFILE"),
             "base_url": env.get("LLMEXTRACT_BASE_URL"),
@@ -358,15 +473,25 @@ def resolve_endpoint(
             "mode": mode,
         },
     ]
+    # Candidate keys, lowest precedence first, each with the only base URLs it may go to
+    # (None: whichever endpoint is chosen).
+    keys: list[tuple[str, tuple[str, ...] | None]] = []
     chosen: Endpoint | None = None
     fields: dict[str, Any] = {}
-    for level in levels:
+    for number, level in enumerate(levels):
         if level.get("profile"):
             chosen = _profile(profiles, str(level["profile"]))
             fields = {"base_url": chosen.base_url, "model": chosen.model}
-            if chosen.api_key:
-                fields["api_key"] = chosen.api_key
-        fields.update({k: v for k, v in level.items() if k != "profile" and v})
+            if chosen.mode:
+                fields["mode"] = chosen.mode
+            if chosen.api_key and chosen.base_url:
+                keys.append((chosen.api_key, (chosen.base_url,)))
+        if number == 1 and env.get("OPENAI_API_KEY"):
+            openai_urls = (OPENAI_URL, env.get("OPENAI_BASE_URL", OPENAI_URL))
+            keys.append((env["OPENAI_API_KEY"], openai_urls))
+        if level.get("api_key"):
+            keys.append((str(level["api_key"]), None))
+        fields.update({k: v for k, v in level.items() if k not in ("profile", "api_key") and v})
     if not fields.get("base_url"):
         if chosen is not None and not chosen.is_embedded:
             raise ConfigError(f"profile {chosen.name!r} has no base_url: add one to its table")
@@ -377,19 +502,51 @@ def resolve_endpoint(
                 "--profile NAME (the embedded model needs neither)"
             )
         # The embedded model never gets an API key: one from the environment is for elsewhere.
-        return replace(embedded, mode=_check_mode(fields.get("mode")))
+        return replace(embedded, mode=_check_mode(fields.get("mode")) or embedded.mode)
+    url = str(fields["base_url"])
+    problem = _url_problem(url)
+    if problem:
+        raise ConfigError(f"{problem}: give one like http://localhost:11434/v1")
     if chosen is None:
-        chosen = Endpoint(name="custom", base_url=fields["base_url"], model="")
+        chosen = Endpoint(name="custom", base_url=url, model="")
     if not fields.get("model"):
         raise ConfigError(
-            f"no model named for {fields['base_url']}: pass --model NAME or set LLMEXTRACT_MODEL"
+            f"no model named for {_without_secrets(url)}: pass --model NAME or set LLMEXTRACT_MODEL"
         )
+    key = next(
+        (k for k, only in reversed(keys) if only is None or any(_same(url, u) for u in only)),
+        None,
+    )
+    if key is not None:
+        _warn_if_exposed(url)
     return replace(
         chosen,
-        base_url=fields["base_url"],
+        base_url=url,
         model=fields["model"],
-        api_key=fields.get("api_key"),
+        api_key=key,
         mode=_check_mode(fields.get("mode")),
+    )
+
+
+def _same(url: str, other: str) -> bool:
+    return url.rstrip("/") == other.rstrip("/")
+
+
+def _warn_if_exposed(url: str) -> None:
+    """Warn when an API key would cross the network unencrypted."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme != "http" or host == "localhost" or host.endswith(".localhost"):
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass  # a host name, not an address
+    warnings.warn(
+        f"sending the API key over plain http to {host}; use https or a loopback address",
+        InsecureKeyWarning,
+        stacklevel=3,
     )
 
 
