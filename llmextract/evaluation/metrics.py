@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from llmextract.evaluation.gold import GoldDocument, GoldEvent
-from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap, token_indices
+from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap, token_ranges
 from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance, Task
 
 __all__ = [
@@ -78,6 +78,7 @@ TARGET_OVERLAP = 0.5
 _WORD = re.compile(r"\w+")
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -221,16 +222,25 @@ def token_prf(pred: Sequence[Span], gold: Sequence[Span], text: str) -> TokenCou
     >>> counts.precision, counts.recall, round(counts.f1, 4)
     (0.5, 0.75, 0.6)
     """
-    pred_tokens = [token_indices(span, text) for span in pred]
-    gold_tokens = [token_indices(span, text) for span in gold]
-    in_gold = set().union(*gold_tokens)
-    in_pred = set().union(*pred_tokens)
+    pred_tokens = token_ranges(pred, text)
+    gold_tokens = token_ranges(gold, text)
+    size = int(max(pred_tokens[:, 1].max(initial=0), gold_tokens[:, 1].max(initial=0)))
+    in_gold = _covered(gold_tokens, size)
+    in_pred = _covered(pred_tokens, size)
     return TokenCounts(
-        pred_in_gold=sum(len(in_gold.intersection(tokens)) for tokens in pred_tokens),
-        pred_total=sum(len(tokens) for tokens in pred_tokens),
-        gold_covered=sum(len(in_pred.intersection(tokens)) for tokens in gold_tokens),
-        gold_total=sum(len(tokens) for tokens in gold_tokens),
+        pred_in_gold=int((in_gold[pred_tokens[:, 1]] - in_gold[pred_tokens[:, 0]]).sum()),
+        pred_total=int((pred_tokens[:, 1] - pred_tokens[:, 0]).sum()),
+        gold_covered=int((in_pred[gold_tokens[:, 1]] - in_pred[gold_tokens[:, 0]]).sum()),
+        gold_total=int((gold_tokens[:, 1] - gold_tokens[:, 0]).sum()),
     )
+
+
+def _covered(ranges: IntArray, size: int) -> IntArray:
+    """``covered[i]``: how many of the first ``i`` tokens some range holds."""
+    opened = np.bincount(ranges[:, 0], minlength=size + 1)
+    closed = np.bincount(ranges[:, 1], minlength=size + 1)
+    depth = np.cumsum(opened - closed)  # how many ranges hold each token
+    return np.concatenate(([0], np.cumsum(depth[:size] > 0)))
 
 
 # --- the DIRECT subset ---------------------------------------------------------------------
