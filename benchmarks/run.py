@@ -22,6 +22,10 @@ rss_ratio_100k_vs_1k (plus peer figures with --peers).
    stream, the ordered window, the writer, the ledger), which is the question.
 5. Peers (--peers): langextract's own parallel workers, same server, documents and
    latency, if langextract is installed.
+6. Eval at scale: ``llmextract eval GOLD --pred PRED --task quotes`` over 10,000 documents
+   (the converted PolNeAR dev set, or the hand-written gold set without it, repeated under
+   new ids; predictions from the rules baseline), in a fresh process: seconds and peak RSS
+   (targets: under 5 s and 300 MB). ``--only-eval`` runs this one alone.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -44,6 +49,8 @@ import openai
 from llmextract import Article
 from llmextract.batch import arun_batch
 from llmextract.client import ModelClient
+from llmextract.evaluation.baselines import rule_extract
+from llmextract.evaluation.gold import iter_gold
 from llmextract.extract import aextract
 from llmextract.prompts import load_prompt
 from llmextract.settings import Endpoint, Settings
@@ -264,6 +271,63 @@ def memory(args: argparse.Namespace, work: Path) -> dict[str, float]:
             "rss_mb_100k": peaks[args.rss_large]}  # fmt: skip
 
 
+def _eval_inputs(count: int, work: Path) -> tuple[Path, Path, str]:
+    """``count`` gold documents (a gold file repeated under new ids) and a prediction for
+    each (the rules baseline's records for its base document)."""
+    converted = ROOT / "evals" / "gold" / "converted" / "polnear-dev.jsonl"
+    base = converted if converted.exists() else ROOT / "evals" / "gold" / "handwritten.jsonl"
+    pairs = []
+    for document in iter_gold(base):
+        if "quotes" not in document.tasks:
+            continue
+        quotes = rule_extract(document.text, "quotes")
+        prediction = {
+            "id": document.id, "sha256": "", "chars": len(document.text), "model": "rules",
+            "endpoint": "none", "prompts": {},
+            "quotes": [q.model_dump(mode="json") for q in quotes],
+        }  # fmt: skip
+        pairs.append((document.model_dump(mode="json", exclude_defaults=True), prediction))
+    gold, pred = work / "eval-gold.jsonl", work / "eval-pred.jsonl"
+    with gold.open("w", encoding="utf-8") as golds, pred.open("w", encoding="utf-8") as preds:
+        for i in range(count):
+            document, prediction = pairs[i % len(pairs)]
+            golds.write(json.dumps({**document, "id": f"doc{i}"}, ensure_ascii=False) + "\n")
+            preds.write(json.dumps({**prediction, "id": f"doc{i}"}, ensure_ascii=False) + "\n")
+    return gold, pred, base.name
+
+
+def eval_scale(args: argparse.Namespace, work: Path) -> dict[str, float]:
+    gold, pred, base = _eval_inputs(args.eval_docs, work)
+    record = work / "eval-run.json"
+    command = [sys.executable, "-m", "llmextract", "eval", str(gold), "--pred", str(pred),
+               "--task", "quotes", "-o", str(record)]  # fmt: skip
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # wait4 gives this child's own peak RSS (getrusage would give the largest of all children).
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.stderr is not None
+    assert process.returncode == 0, process.stderr.read().decode()
+    peak_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime  # less sensitive than wall time to a busy machine
+    size_mb = record.stat().st_size / 1e6
+    load = os.getloadavg()
+    print(
+        f"6. eval at scale: {args.eval_docs} documents ({base} repeated), --pred, quotes: "
+        f"{seconds:.2f} s (target < 5; CPU {cpu:.2f} s), peak RSS {peak_mb:.1f} MB (target "
+        f"< 300), run record {size_mb:.1f} MB; load average {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}"
+    )
+    return {
+        "eval_seconds": round(seconds, 2),
+        "eval_cpu_seconds": round(cpu, 2),
+        "eval_peak_rss_mb": round(peak_mb, 1),
+        "eval_record_mb": round(size_mb, 1),
+        "eval_load_average": round(load[0], 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peers", action="store_true", help="also run langextract (5)")
@@ -273,6 +337,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200, help="sequential calls for 2")
     parser.add_argument("--rss-small", type=int, default=1_000)
     parser.add_argument("--rss-large", type=int, default=100_000)
+    parser.add_argument("--eval-docs", type=int, default=10_000, help="documents for 6")
+    parser.add_argument("--only-eval", action="store_true", help="run 6 alone")
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -283,6 +349,9 @@ def main() -> None:
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="llmextract-bench-") as folder:
         work = Path(folder)
+        if args.only_eval:
+            print(json.dumps(eval_scale(args, work)))
+            return
         figures |= throughput(args, work)
         figures |= overhead(args)
         figures |= cache(args, work)
@@ -291,6 +360,7 @@ def main() -> None:
             from peers import langextract_throughput
 
             figures |= langextract_throughput(args, server, article, work)
+        figures |= eval_scale(args, work)
     print(json.dumps(figures))
 
 

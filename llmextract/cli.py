@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import sys
@@ -13,7 +12,7 @@ from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,12 +24,15 @@ from llmextract.article import read_article
 from llmextract.batch import write_file
 from llmextract.client import probe_modes
 from llmextract.embedded import shared_server
-from llmextract.errors import InputError, LLMExtractError
+from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.examples import load_examples
 from llmextract.extract import extract, parse_tasks
 from llmextract.prompts import list_prompts, load_prompt
 from llmextract.schemas import TASKS
 from llmextract.settings import Settings, cache_path, load_prices, load_profiles
+
+if TYPE_CHECKING:
+    from llmextract.evaluation.record import RunRecord
 
 app = typer.Typer(
     help="Extract grounded quotes, events and stances from news articles with an LLM.",
@@ -591,35 +593,51 @@ def eval_command(
         Path | None,
         typer.Option(help="Also write an HTML report: charts, and gold beside predictions."),
     ] = None,
+    keep_predictions: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-predictions/--no-predictions",
+            help="Keep each document's predictions in the run record (default: up to 1,000 "
+            "documents, or with --html); compare needs only the counts, always kept.",
+        ),
+    ] = None,
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Score extractions against gold: P/R/F1 per task and field, with 95% bootstrap CIs."""
-    from llmextract.evaluation.report import to_markdown
-    from llmextract.evaluation.run import default_run_path, load_eval_config, run_eval
+    from llmextract.evaluation.record import default_run_path, save, to_markdown
+    from llmextract.evaluation.run import load_eval_config, run_eval
 
     try:
         config = load_eval_config(
             config_or_gold, tasks=task, system=system, criterion=criterion, limit=limit,
             concurrency=concurrency, prompt=prompt, profile=profile, base_url=base_url,
             model=model, examples=examples, shots=shots, seed=seed, given_spans=given_spans,
+            keep_predictions=keep_predictions,
         )  # fmt: skip
+        if html is not None and config.keep_predictions is False:
+            raise ConfigError(
+                "the HTML report shows each document's predictions: drop --no-predictions "
+                "(or keep_predictions = false in the config) to write it"
+            )
+        if html is not None:
+            config.keep_predictions = True
         settings = Settings.from_env(
             profile=config.profile, base_url=config.base_url, model=config.model,
             api_key=api_key, mode=mode, use_cache=not no_cache,
         )  # fmt: skip
         with _progress("Extracting") as advance:
             run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)
+        path = output or default_run_path(run)
+        save(run, path)
+        if markdown is not None:
+            _write(to_markdown(run), markdown)
+        if html is not None:
+            from llmextract.evaluation.gold import load_gold
+            from llmextract.evaluation.html import eval_html
+
+            _write(eval_html(run, load_gold(config.gold, limit=config.limit)), html)
     except LLMExtractError as error:
         raise _fail(error) from None
-    path = output or default_run_path(run)
-    _write(json.dumps(run, indent=1, ensure_ascii=False) + "\n", path)
-    if markdown is not None:
-        _write(to_markdown(run), markdown)
-    if html is not None:
-        from llmextract.evaluation.gold import load_gold
-        from llmextract.evaluation.html import eval_html
-
-        _write(eval_html(run, load_gold(config.gold, limit=config.limit)), html)
     _print_metrics(run)
     typer.echo(f"run record: {path}")
 
@@ -641,57 +659,35 @@ def compare_command(
     ] = None,
 ) -> None:
     """Per-metric F1 deltas (B - A) with paired-bootstrap 95% CIs and the documents that flipped."""
-    from llmextract.evaluation.report import compare_runs
+    from llmextract.evaluation.compare import compare_runs
+    from llmextract.evaluation.record import load
 
     try:
-        a, b = _read_run(run_a), _read_run(run_b)
+        a, b = load(run_a), load(run_b)
         comparison = compare_runs(a, b)
     except LLMExtractError as error:
         raise _fail(error) from None
-    lines = [
-        "| metric | A | B | delta | 95% CI | P(B<A) | verdict |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in comparison["rows"]:
-        verdict = (
-            "worse" if row["significantly_worse"]
-            else "better" if row["significantly_better"] else "no clear change"
-        )  # fmt: skip
-        low, high = row["ci"]
-        lines.append(
-            f"| {row['metric']} | {row['a']:.3f} | {row['b']:.3f} | {row['delta']:+.3f} | "
-            f"{low:+.3f} to {high:+.3f} | {row['p_worse']:.2f} | {verdict} |"
-        )
-    table = "\n".join(lines) + "\n"
+    table = comparison.to_markdown()
     typer.echo(table)
-    for row in comparison["rows"]:
-        if row["flipped"] and (row["significantly_worse"] or row["significantly_better"]):
-            shown = ", ".join(f"{f['id']} {f['a']:.2f}->{f['b']:.2f}" for f in row["flipped"][:5])
-            typer.echo(f"{row['metric']} flipped: {shown}")
+    for line in comparison.flip_lines():
+        typer.echo(line)
     if markdown is not None:
         _write(table, markdown)
     if html is not None:
         from llmextract.evaluation.html import compare_html
 
         _write(compare_html(a, b, comparison), html)
-    rows = {row["metric"]: row for row in comparison["rows"]}
     for metric in fail_if_worse or []:
-        if metric not in rows:
-            _err.print(f"error: no metric {metric!r} in both runs; have: {', '.join(rows)}")
+        row = comparison.row(metric)
+        if row is None:
+            have = ", ".join(r.metric for r in comparison.rows)
+            _err.print(f"error: no metric {metric!r} in both runs; have: {have}", markup=False)
             raise typer.Exit(code=2)
-        if rows[metric]["significantly_worse"]:
-            _err.print(f"{metric}: B is significantly worse than A ({rows[metric]['delta']:+.3f})")
+        if row.significantly_worse:
+            _err.print(
+                f"{metric}: B is significantly worse than A ({row.delta:+.3f})", markup=False
+            )
             raise typer.Exit(code=1)
-
-
-def _read_run(path: Path) -> dict[str, Any]:
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: not a readable run record ({error})") from None
-    if not isinstance(run, dict) or run.get("kind") != "llmextract-eval-run":
-        raise InputError(f"{path}: not an llmextract eval run record")
-    return run
 
 
 @contextmanager
@@ -750,23 +746,24 @@ def _batch_progress(report: Any) -> Iterator[Callable[[Any], None]]:
     yield line
 
 
-def _print_metrics(run: dict[str, Any]) -> None:
-    table = Table(title=f"{run['name']}: {run['documents_scored']} documents, {run['criterion']}")
+def _print_metrics(run: RunRecord) -> None:
+    title = Text(f"{run.name}: {run.documents_scored} documents, {run.criterion}")
+    table = Table(title=title)
     for column in ("metric", "P", "R", "F1", "95% CI", "macro F1", "tp", "fp", "fn"):
         table.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
-    for key, m in run["metrics"].items():
-        low, high = m["f1_ci"]
+    for key, m in run.metrics.items():
+        low, high = m.f1_ci
         table.add_row(
-            key, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
-            f"{low:.3f}-{high:.3f}", f"{m['macro_f1']:.3f}", str(m["tp"]), str(m["fp"]),
-            str(m["fn"]),
+            Text(key), f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}",
+            f"{low:.3f}-{high:.3f}", f"{m.macro_f1:.3f}", str(m.tp), str(m.fp), str(m.fn),
         )  # fmt: skip
     Console(width=max(_err.width, 110), markup=False, emoji=False).print(table)
-    for key, scores in run.get("labels", {}).items():
-        classes = ", ".join(f"{c} {s['f1']:.3f}" for c, s in scores["per_class"].items())
-        typer.echo(f"{key} per-class F1: {classes}; macro F1 {scores['macro_f1']:.3f}")
+    for key, scores in run.labels.items():
+        classes = ", ".join(f"{c} {s.f1:.3f}" for c, s in scores.per_class.items())
+        typer.echo(f"{key} per-class F1: {classes}; macro F1 {scores.macro_f1:.3f}")
     typer.echo(
-        f"{run['seconds_per_document']} s/document, {run['errors']} errors, usage {run['usage']}"
+        f"{run.seconds_per_document} s/document, {run.errors} errors, "
+        f"usage {run.usage.model_dump()}"
     )
 
 
@@ -789,38 +786,26 @@ def sweep_command(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Run eval once per prompt version on the same documents and report the best on METRIC."""
-    from llmextract.evaluation.run import default_run_path, load_eval_config, run_eval
+    from llmextract.evaluation.sweep import sweep
 
-    results = []
     try:
-        for version in prompt:
-            config = load_eval_config(
-                config_or_gold, prompt=version, limit=limit, profile=profile,
-                base_url=base_url, model=model, examples=examples, shots=shots, seed=seed,
-            )  # fmt: skip
-            config.name = f"{config.name}-{version}"
-            settings = Settings.from_env(
-                profile=config.profile, base_url=config.base_url, model=config.model,
-                api_key=api_key,
-            )  # fmt: skip
-            with _progress(f"Prompt {version}") as advance:
-                run = run_eval(config, settings=settings, on_done=advance)
-            path = default_run_path(run)
-            _write(json.dumps(run, indent=1, ensure_ascii=False) + "\n", path)
-            if metric not in run["metrics"]:
-                raise InputError(
-                    f"no metric {metric!r} in the run; have: {', '.join(run['metrics'])}"
-                )
-            results.append((run["metrics"][metric], version, run["prompts"], path))
+        result = sweep(
+            config_or_gold, prompt, metric, api_key=api_key,
+            progress=lambda version: _progress(f"Prompt {version}"), limit=limit,
+            profile=profile, base_url=base_url, model=model, examples=examples, shots=shots,
+            seed=seed,
+        )  # fmt: skip
     except LLMExtractError as error:
         raise _fail(error) from None
-    for scores, version, prompts, path in results:
-        low, high = scores["f1_ci"]
-        ids = ", ".join(prompts.values()) or "-"
+    for run in result.runs:
+        low, high = run.scores.f1_ci
+        ids = ", ".join(run.prompts.values()) or "-"
         typer.echo(
-            f"{version:6} {metric} F1 {scores['f1']:.3f} ({low:.3f}-{high:.3f})  {ids}  {path}"
+            f"{run.version:6} {metric} F1 {run.scores.f1:.3f} ({low:.3f}-{high:.3f})  {ids}  "
+            f"{run.path}"
         )
-    best = max(results, key=lambda item: item[0]["f1"])
+    best = result.best
     typer.echo(
-        f"best: {best[1]} ({metric} F1 {best[0]['f1']:.3f}); compare runs with llmextract compare"
+        f"best: {best.version} ({metric} F1 {best.scores.f1:.3f}); compare runs with "
+        "llmextract compare"
     )

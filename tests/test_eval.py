@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from llmextract import InputError
+from llmextract.evaluation import scoring
+from llmextract.evaluation.compare import compare_runs
 from llmextract.evaluation.gold import GoldDocument, load_gold
+from llmextract.evaluation.html import eval_html
+from llmextract.evaluation.record import load
+from llmextract.evaluation.run import load_eval_config, run_eval
+from llmextract.settings import Settings
 from llmextract.testing import Reply, ScriptedServer
 from tests.conftest import run_cli
 
@@ -212,3 +218,126 @@ def test_sweep_runs_each_prompt_version_and_names_the_best(
     assert lines[1].startswith("v2 ") and "quotes.v2@" in lines[1]
     assert lines[-1].startswith("best: v")
     assert len(list((tmp_path / "runs").glob("*.json"))) == 2
+
+
+# --- run records ------------------------------------------------------------------------
+
+# A run record written before the record had types (rules baseline on the hand-written set).
+OLD_RECORD = ROOT / "tests" / "fixtures" / "eval" / "handwritten-rules-run.json"
+
+
+def test_a_record_written_before_loads_and_its_predictions_score_the_same(tmp_path: Path) -> None:
+    old = load(OLD_RECORD)
+    assert old.documents_scored == 3 and old.settings.keep_predictions
+    assert old.metrics["quotes.content"].f1_ci == tuple(
+        json.loads(OLD_RECORD.read_text())["metrics"]["quotes.content"]["f1_ci"]
+    )
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(
+        "".join(row.result.model_dump_json() + "\n" for row in old.documents if row.result)
+    )
+    out = tmp_path / "run.json"
+    done = run_cli("eval", str(CONFIG), "--pred", str(pred), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    new = load(out)
+    assert new.metrics == old.metrics  # every count, F1 and interval
+    assert new.confusion == old.confusion and new.labels == old.labels
+    assert [r.scores for r in new.documents] == [r.scores for r in old.documents]
+    same = run_cli("compare", str(OLD_RECORD), str(out))
+    assert same.returncode == 0, same.stderr
+    assert "| quotes.content | 0.714 | 0.714 | +0.000 | +0.000 to +0.000 | 0.00 |" in same.stdout
+    comparison = compare_runs(old, new)
+    assert {row.verdict for row in comparison.rows} == {"no clear change"}
+
+
+def test_what_is_not_a_run_record_is_refused_in_one_line(tmp_path: Path) -> None:
+    cases = {
+        "broken.json": ("{not json", "not a readable run record"),
+        "list.json": ("[1, 2]", "not an llmextract eval run record"),
+        "other.json": ('{"kind": "something-else"}', "not an llmextract eval run record"),
+        "bad.json": (
+            OLD_RECORD.read_text().replace('"documents_scored": 3', '"documents_scored": "x"'),
+            "a run record with a bad documents_scored",
+        ),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(InputError, match=message):
+            load(tmp_path / name)
+        done = run_cli("compare", str(tmp_path / name), str(OLD_RECORD))
+        assert done.returncode == 1 and message in done.stderr, name
+        assert "Traceback" not in done.stderr
+    with pytest.raises(InputError, match="not a readable run record"):
+        load(tmp_path / "absent.json")
+
+
+def test_a_record_without_predictions_keeps_the_counts_compare_needs(tmp_path: Path) -> None:
+    pred = tmp_path / "pred.jsonl"
+    predictions_from_gold(pred, keep=0.5)
+    full, lean = tmp_path / "full.json", tmp_path / "lean.json"
+    for out, extra in ((full, []), (lean, ["--no-predictions"])):
+        done = run_cli("eval", str(CONFIG), "--pred", str(pred), "-o", str(out), *extra)
+        assert done.returncode == 0, done.stderr
+    on_disk = json.loads(lean.read_text())
+    assert on_disk["settings"]["keep_predictions"] is False
+    assert all("result" not in row and "ungrounded" not in row for row in on_disk["documents"])
+    assert on_disk["metrics"] == json.loads(full.read_text())["metrics"]
+    both = [run_cli("compare", str(OLD_RECORD), str(out)) for out in (full, lean)]
+    assert both[0].returncode == both[1].returncode == 0
+    assert both[0].stdout == both[1].stdout  # the same table and flipped documents
+    with pytest.raises(InputError, match="--keep-predictions"):
+        eval_html(load(lean), load_gold(GOLD))
+    refused = run_cli(
+        "eval", str(CONFIG), "--pred", str(pred), "--no-predictions", "--html",
+        str(tmp_path / "r.html"), "-o", str(tmp_path / "x.json"),
+    )  # fmt: skip
+    assert refused.returncode == 1 and "drop --no-predictions" in refused.stderr
+
+
+def test_predictions_are_left_out_past_a_size_unless_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pred = tmp_path / "pred.jsonl"
+    predictions_from_gold(pred)
+    monkeypatch.setattr(scoring, "KEEP_PREDICTIONS_UP_TO", 2)
+    settings = Settings.from_env(base_url="http://127.0.0.1:9/v1", model="none")
+    lean = run_eval(load_eval_config(CONFIG), settings=settings, predictions_file=pred)
+    assert not lean.settings.keep_predictions
+    assert all(row.result is None and not row.scores[0].pairs for row in lean.documents)
+    assert lean.confusion["quotes.kind"]  # counted before the pairs were dropped
+    kept = run_eval(
+        load_eval_config(CONFIG, keep_predictions=True), settings=settings, predictions_file=pred
+    )
+    assert kept.settings.keep_predictions and all(row.result for row in kept.documents)
+    assert kept.metrics == lean.metrics and kept.confusion == lean.confusion
+    monkeypatch.setattr(scoring, "KEEP_PREDICTIONS_UP_TO", 3)
+    small = run_eval(load_eval_config(CONFIG), settings=settings, predictions_file=pred)
+    assert small.settings.keep_predictions and all(row.result for row in small.documents)
+
+
+def test_predictions_in_any_order_with_extras_gaps_and_repeats(tmp_path: Path) -> None:
+    """Scoring reads the predictions file as it goes; what it scores does not depend on the
+    file's order: predictions for other documents are left out, a document without one is
+    an error, and of two lines for a document the last counts."""
+    perfect = tmp_path / "perfect.jsonl"
+    predictions_from_gold(perfect)
+    empty = tmp_path / "empty.jsonl"
+    predictions_from_gold(empty, keep=0.0)
+    first, _, third = perfect.read_text().splitlines()
+    stale_first, _, stale_third = empty.read_text().splitlines()  # nothing found in them
+    stranger = json.dumps({**json.loads(first), "id": "not-in-gold"})
+    clean, shuffled = tmp_path / "clean.jsonl", tmp_path / "shuffled.jsonl"
+    clean.write_text(f"{first}\n{third}\n")
+    # The first document's stale line comes first, so it is scored before its last line is
+    # read; the third's two lines both come before it is scored.
+    shuffled.write_text(f"{stale_first}\n{stale_third}\n{stranger}\n{third}\n{first}\n")
+    records = []
+    for pred in (clean, shuffled):
+        out = tmp_path / f"{pred.stem}.json"
+        done = run_cli("eval", str(CONFIG), "--pred", str(pred), "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        records.append(load(out))
+    assert records[0].errors == records[1].errors == 1  # the second document has none
+    assert [row.error for row in records[1].documents][1] == "no prediction for this document"
+    assert records[1].metrics == records[0].metrics
+    assert [r.scores for r in records[1].documents] == [r.scores for r in records[0].documents]

@@ -6,12 +6,15 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from llmextract.evaluation import metrics
 from llmextract.evaluation.gold import GoldDocument, GoldEvent, GoldStance
 from llmextract.evaluation.metrics import (
     Counts,
     DocumentScore,
+    ScoreTable,
     TokenCounts,
     aggregate,
     bootstrap,
@@ -544,6 +547,47 @@ def test_paired_bootstrap_needs_the_same_documents() -> None:
         paired_bootstrap(a, a[:2], "events.trigger")
     with pytest.raises(ValueError, match="more than once"):
         paired_bootstrap(a + a[:1], a, "events.trigger")
+
+
+def test_resampled_sums_drawn_in_blocks_equal_drawing_them_all_at_once() -> None:
+    """The bootstrap draws its resamples a block at a time so that memory stays bounded;
+    the sums must be those of the whole draw at once (what a run record's intervals were)."""
+    for documents in (1, 7, 84, 1000):
+        counts = np.random.default_rng(documents).integers(0, 9, size=(documents, 5)).astype(float)
+        draws = np.random.default_rng(4).integers(0, documents, size=(333, documents))
+        whole = counts[draws].sum(axis=1)
+        for at_once in (1, 5, 100, 1 << 20):
+            blocks = metrics._resampled_sums(counts, 333, 4, draws_at_once=at_once)
+            assert np.array_equal(blocks, whole), (documents, at_once)
+
+
+def test_intervals_of_all_fields_at_once_equal_one_field_at_a_time() -> None:
+    pred, gold = event_fixture()
+    scores = [trigger_doc(str(i), 3, i % 4, i % 3) for i in range(30)]
+    scores += [score_document("events", pred, gold, EVENT_TEXT, "iou", doc_id="e")]
+    table = ScoreTable.of(scores)
+    keys = sorted(table.aggregate())
+    together = table.intervals(keys, samples=200, seed=5)
+    assert together == {key: bootstrap(scores, key, samples=200, seed=5) for key in keys}
+
+
+def test_score_table_counts_a_field_some_documents_lack_as_zeros() -> None:
+    full = DocumentScore("a", "events", {"trigger": Counts(1, 0, 0), "type": Counts(1, 1, 0)})
+    part = DocumentScore("b", "events", {"trigger": Counts(0, 1, 1)})
+    late = DocumentScore("c", "events", {"type": Counts(2, 0, 0)}, pairs={"type": [("AID", "AID")]})
+    result = ScoreTable.of([part, full, late]).aggregate()
+    assert (result["events.type"].tp, result["events.type"].fp) == (3, 1)
+    assert result["events.type"].documents == 3
+    assert result["events.type"].scored_documents == 2  # b counted nothing for it
+    assert result["events.trigger"].macro_f1 == pytest.approx((0.0 + 1.0) / 2)
+    assert ScoreTable.of([part, full, late]).confusion("events.type") == {"AID": {"AID": 1}}
+
+
+def test_per_document_f1_of_a_table() -> None:
+    scores = [trigger_doc("a", 2, 2, 0), trigger_doc("b", 2, 1, 1), trigger_doc("c", 0, 0, 0)]
+    f1 = ScoreTable.of(scores).document_f1("events.trigger")
+    assert f1 == [("a", 1.0), ("b", 0.5), ("c", 0.0)]
+    assert ScoreTable().document_f1("quotes.content") == []
 
 
 # --- confusion ----------------------------------------------------------------------------

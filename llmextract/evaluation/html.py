@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from llmextract.errors import InputError
+from llmextract.evaluation.compare import Comparison
 from llmextract.evaluation.gold import GoldDocument
 from llmextract.evaluation.matching import SpanCriterion, match
+from llmextract.evaluation.record import RunRecord
 from llmextract.render import page
 from llmextract.schemas import TASKS, DocumentResult, Span
 
@@ -20,12 +23,11 @@ __all__ = ["compare_html", "eval_html"]
 PRIMARY = {"quotes": "content", "events": "trigger", "stances": "evidence"}
 
 
-def _metrics(run: dict[str, Any]) -> list[dict[str, Any]]:
+def _metrics(run: RunRecord) -> list[dict[str, Any]]:
     return [
-        {"key": key, "p": m["precision"], "r": m["recall"], "f1": m["f1"],
-         "low": m["f1_ci"][0], "high": m["f1_ci"][1], "tp": m["tp"], "fp": m["fp"],
-         "fn": m["fn"]}
-        for key, m in run["metrics"].items()
+        {"key": key, "p": m.precision, "r": m.recall, "f1": m.f1, "low": m.f1_ci[0],
+         "high": m.f1_ci[1], "tp": m.tp, "fp": m.fp, "fn": m.fn}
+        for key, m in run.metrics.items()
     ]  # fmt: skip
 
 
@@ -55,39 +57,41 @@ def _marked(
     return {"id": gold.id, "text": gold.text, "gold": gold_marks, "pred": pred_marks}
 
 
-def eval_html(run: dict[str, Any], golds: Sequence[GoldDocument]) -> str:
+def eval_html(run: RunRecord, golds: Sequence[GoldDocument]) -> str:
     """The report of one eval run over ``golds`` (the documents it scored)."""
-    results = {
-        row["id"]: DocumentResult.model_validate(row["result"]) if row["result"] else None
-        for row in run["documents"]
-    }
-    title = f"{run['name']}: {run['documents_scored']} documents, {run['criterion']}"
+    if not run.settings.keep_predictions:
+        raise InputError(
+            f"run {run.name} left each document's predictions out of its record "
+            f"({run.documents_scored} documents), and the HTML report shows them: run eval "
+            "again with --keep-predictions"
+        )
+    results = {row.id: row.result for row in run.documents}
+    title = f"{run.name}: {run.documents_scored} documents, {run.criterion}"
     data = {
         "kind": "eval",
         "title": title,
-        "subtitle": f"system {run['system']}, model {run['model']}, prompts "
-        + ", ".join(run["prompts"].values()),
+        "subtitle": f"system {run.system}, model {run.model}, prompts "
+        + ", ".join(run.prompts.values()),
         "metrics": _metrics(run),
-        "documents": [_marked(g, results.get(g.id), run["criterion"]) for g in golds],
+        "documents": [_marked(g, results.get(g.id), run.criterion) for g in golds],
     }
     return page(title, data, "report.js")
 
 
-def compare_html(a: dict[str, Any], b: dict[str, Any], comparison: dict[str, Any]) -> str:
+def compare_html(a: RunRecord, b: RunRecord, comparison: Comparison) -> str:
     """The report of ``llmextract compare A B``: per-metric deltas with their intervals."""
     rows = [
-        {"key": r["metric"], "a": r["a"], "b": r["b"], "delta": r["delta"], "low": r["ci"][0],
-         "high": r["ci"][1], "worse": r["significantly_worse"],
-         "better": r["significantly_better"],
-         "flipped": [f"{f['id']} {f['a']:.2f}→{f['b']:.2f}" for f in r["flipped"][:10]]}
-        for r in comparison["rows"]
+        {"key": r.metric, "a": r.a, "b": r.b, "delta": r.delta, "low": r.ci[0],
+         "high": r.ci[1], "worse": r.significantly_worse, "better": r.significantly_better,
+         "flipped": [f"{f.id} {f.a:.2f}→{f.b:.2f}" for f in r.flipped[:10]]}
+        for r in comparison.rows
     ]  # fmt: skip
-    title = f"{a['name']} (A) vs {b['name']} (B)"
+    title = f"{a.name} (A) vs {b.name} (B)"
     data = {
         "kind": "compare",
         "title": title,
         "subtitle": f"F1 change B - A with paired-bootstrap 95% intervals; "
-        f"A: {a['system']} {a['model']}; B: {b['system']} {b['model']}",
+        f"A: {a.system} {a.model}; B: {b.system} {b.model}",
         "rows": rows,
     }
     return page(title, data, "report.js")

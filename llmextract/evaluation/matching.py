@@ -18,13 +18,13 @@ Pure: no I/O, no client.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from llmextract.schemas import Span
@@ -37,43 +37,70 @@ __all__ = [
     "span_similarity",
     "spans_overlap",
     "token_indices",
+    "token_ranges",
 ]
 
 SpanCriterion = Literal["exact", "iou", "token"]
 
 IOU_THRESHOLD = 0.5
 TOKEN_PATTERN = re.compile(r"\w+|[^\w\s]")
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+_SPACE, _WORD, _OTHER = 0, 1, 2  # character classes: whitespace, \w, anything else
 
 
 @dataclass(frozen=True)
 class _TextIndex:
     """Token boundaries and a running count of non-whitespace characters of one text."""
 
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
-    nonspace: tuple[int, ...]  # nonspace[i] = non-whitespace characters in text[:i]
+    starts: IntArray
+    ends: IntArray
+    nonspace: IntArray  # nonspace[i] = non-whitespace characters in text[:i]
 
     def count_nonspace(self, start: int, end: int) -> int:
-        return self.nonspace[end] - self.nonspace[start] if end > start else 0
+        return int(self.nonspace[end] - self.nonspace[start]) if end > start else 0
+
+
+def _class(char: str) -> int:
+    """What ``\\s`` and ``\\w`` accept in a ``str`` pattern: ``isspace``, ``isalnum`` or ``_``."""
+    return _SPACE if char.isspace() else _WORD if char.isalnum() or char == "_" else _OTHER
+
+
+@lru_cache(maxsize=1)
+def _plane_classes() -> npt.NDArray[np.uint8]:
+    """The class of every code point of the basic plane, looked up by code point."""
+    return np.array([_class(chr(code)) for code in range(0x10000)], dtype=np.uint8)
 
 
 @lru_cache(maxsize=32)
 def _index(text: str) -> _TextIndex:
-    starts: list[int] = []
-    ends: list[int] = []
-    for found in TOKEN_PATTERN.finditer(text):
-        starts.append(found.start())
-        ends.append(found.end())
-    nonspace = [0]
-    for char in text:
-        nonspace.append(nonspace[-1] + (not char.isspace()))
-    return _TextIndex(tuple(starts), tuple(ends), tuple(nonspace))
+    # The same tokens as TOKEN_PATTERN.finditer, found with array operations: a token is a
+    # maximal run of word characters or one character that is neither word nor space.
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _plane_classes()[np.minimum(codes, 0xFFFF)]
+    for i in np.flatnonzero(codes > 0xFFFF):
+        classes[i] = _class(text[i])
+    word = classes == _WORD
+    other = classes == _OTHER
+    after_word = np.concatenate(([False], word[:-1]))
+    before_word = np.concatenate((word[1:], [False]))
+    starts = np.flatnonzero(other | (word & ~after_word))
+    ends = np.flatnonzero(other | (word & ~before_word)) + 1
+    nonspace = np.concatenate(([0], np.cumsum(classes != _SPACE)))
+    return _TextIndex(starts.astype(np.int64), ends.astype(np.int64), nonspace.astype(np.int64))
 
 
 def _bounds(span: Span, text: str) -> tuple[int, int]:
     """The span's offsets, clipped to the text."""
     start = min(max(span.start, 0), len(text))
     return start, min(max(span.end, start), len(text))
+
+
+def _bound_arrays(spans: Sequence[Span], text: str) -> tuple[IntArray, IntArray]:
+    """:func:`_bounds` of every span at once: their starts and their ends."""
+    offsets = np.array([(span.start, span.end) for span in spans], dtype=np.int64)
+    start = np.clip(offsets.reshape(len(spans), 2)[:, 0], 0, len(text))
+    return start, np.minimum(np.maximum(offsets.reshape(len(spans), 2)[:, 1], start), len(text))
 
 
 def token_indices(span: Span, text: str) -> range:
@@ -85,13 +112,19 @@ def token_indices(span: Span, text: str) -> range:
     >>> list(token_indices(Span(text="ai", start=4, end=6), text))  # part of a token holds it
     [1]
     """
+    first, stop = token_ranges([span], text)[0]
+    return range(int(first), int(stop))
+
+
+def token_ranges(spans: Sequence[Span], text: str) -> IntArray:
+    """:func:`token_indices` of every span at once: one row ``(first, stop)`` per span."""
     index = _index(text)
-    start, end = _bounds(span, text)
-    if start == end:
-        return range(0)
-    first = bisect_right(index.ends, start)  # first token ending after the span starts
-    stop = bisect_left(index.starts, end)  # tokens starting before the span ends
-    return range(first, max(first, stop))
+    start, end = _bound_arrays(spans, text)
+    first = np.searchsorted(index.ends, start, side="right")  # the first token ending after
+    stop = np.maximum(first, np.searchsorted(index.starts, end, side="left"))
+    empty = start == end
+    first[empty] = stop[empty] = 0
+    return np.stack((first, stop), axis=1).astype(np.int64)
 
 
 def spans_overlap(a: Span, b: Span, text: str) -> bool:
@@ -126,27 +159,47 @@ def span_similarity(a: Span, b: Span, text: str, criterion: SpanCriterion) -> fl
     >>> span_similarity(a, Span(text="the plan", start=19, end=27), text, "token")  # 2/4
     0.5
     """
+    return float(_similarities([a], [b], text, criterion)[0, 0])
+
+
+def _similarities(
+    pred: Sequence[Span], gold: Sequence[Span], text: str, criterion: SpanCriterion
+) -> FloatArray:
+    """:func:`span_similarity` of every predicted span (rows) with every gold span (columns),
+    computed for the whole matrix at once."""
+    if criterion not in ("exact", "iou", "token"):
+        raise ValueError(f"unknown span criterion {criterion!r}")
+    if not pred or not gold:
+        return np.zeros((len(pred), len(gold)))
     if criterion == "exact":
-        a_start, a_end = _stripped(a, text)
-        return 1.0 if a_start < a_end and (a_start, a_end) == _stripped(b, text) else 0.0
+        a = np.array([_stripped(span, text) for span in pred], dtype=np.int64)
+        b = np.array([_stripped(span, text) for span in gold], dtype=np.int64)
+        same = (a[:, None, 0] == b[None, :, 0]) & (a[:, None, 1] == b[None, :, 1])
+        exact: FloatArray = (same & (a[:, None, 0] < a[:, None, 1])).astype(np.float64)
+        return exact
     if criterion == "iou":
-        index = _index(text)
-        a_start, a_end = _bounds(a, text)
-        b_start, b_end = _bounds(b, text)
-        inter = index.count_nonspace(max(a_start, b_start), min(a_end, b_end))
-        if inter == 0:
-            return 0.0
-        union = index.count_nonspace(a_start, a_end) + index.count_nonspace(b_start, b_end) - inter
-        iou = inter / union
-        return iou if iou >= IOU_THRESHOLD else 0.0
-    if criterion == "token":
-        a_tokens = token_indices(a, text)
-        b_tokens = token_indices(b, text)
-        shared = min(a_tokens.stop, b_tokens.stop) - max(a_tokens.start, b_tokens.start)
-        if shared <= 0:
-            return 0.0
-        return shared / (len(a_tokens) + len(b_tokens) - shared)
-    raise ValueError(f"unknown span criterion {criterion!r}")
+        nonspace = _index(text).nonspace
+        a_start, a_end = _bound_arrays(pred, text)
+        b_start, b_end = _bound_arrays(gold, text)
+        low = np.maximum(a_start[:, None], b_start[None, :])
+        high = np.minimum(a_end[:, None], b_end[None, :])
+        inter = np.where(high > low, nonspace[high] - nonspace[low], 0)
+        a_size = nonspace[a_end] - nonspace[a_start]
+        b_size = nonspace[b_end] - nonspace[b_start]
+        union = a_size[:, None] + b_size[None, :] - inter
+        iou: FloatArray = np.zeros(inter.shape)
+        np.divide(inter, union, out=iou, where=inter > 0)
+        iou[iou < IOU_THRESHOLD] = 0.0
+        return iou
+    a_tokens = token_ranges(pred, text)
+    b_tokens = token_ranges(gold, text)
+    shared = np.minimum(a_tokens[:, None, 1], b_tokens[None, :, 1]) - np.maximum(
+        a_tokens[:, None, 0], b_tokens[None, :, 0]
+    )
+    sizes = (a_tokens[:, 1] - a_tokens[:, 0])[:, None] + (b_tokens[:, 1] - b_tokens[:, 0])[None, :]
+    jaccard: FloatArray = np.zeros(shared.shape)
+    np.divide(shared, sizes - shared, out=jaccard, where=shared > 0)
+    return jaccard
 
 
 def match(
@@ -181,9 +234,7 @@ def match(
     """
     if not pred or not gold:
         return []
-    similarity = np.array(
-        [[span_similarity(p, g, text, criterion) for g in gold] for p in pred], dtype=float
-    )
+    similarity = _similarities(pred, gold, text, criterion)
     if agree is not None:  # a tie-break: below any difference in similarity that matters
         similarity += (
             1e-6

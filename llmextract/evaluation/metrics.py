@@ -33,7 +33,7 @@ Pure: no I/O, no client.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from llmextract.evaluation.gold import GoldDocument, GoldEvent
-from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap, token_indices
+from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap, token_ranges
 from llmextract.quotation import QUOTE_MARKS, quoted_mask
 from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance, Task
 
@@ -54,6 +54,7 @@ __all__ = [
     "Counts",
     "DocumentScore",
     "FieldResult",
+    "ScoreTable",
     "TokenCounts",
     "aggregate",
     "bootstrap",
@@ -78,6 +79,7 @@ TARGET_OVERLAP = 0.5
 _WORD = re.compile(r"\w+")
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -221,16 +223,25 @@ def token_prf(pred: Sequence[Span], gold: Sequence[Span], text: str) -> TokenCou
     >>> counts.precision, counts.recall, round(counts.f1, 4)
     (0.5, 0.75, 0.6)
     """
-    pred_tokens = [token_indices(span, text) for span in pred]
-    gold_tokens = [token_indices(span, text) for span in gold]
-    in_gold = set().union(*gold_tokens)
-    in_pred = set().union(*pred_tokens)
+    pred_tokens = token_ranges(pred, text)
+    gold_tokens = token_ranges(gold, text)
+    size = int(max(pred_tokens[:, 1].max(initial=0), gold_tokens[:, 1].max(initial=0)))
+    in_gold = _covered(gold_tokens, size)
+    in_pred = _covered(pred_tokens, size)
     return TokenCounts(
-        pred_in_gold=sum(len(in_gold.intersection(tokens)) for tokens in pred_tokens),
-        pred_total=sum(len(tokens) for tokens in pred_tokens),
-        gold_covered=sum(len(in_pred.intersection(tokens)) for tokens in gold_tokens),
-        gold_total=sum(len(tokens) for tokens in gold_tokens),
+        pred_in_gold=int((in_gold[pred_tokens[:, 1]] - in_gold[pred_tokens[:, 0]]).sum()),
+        pred_total=int((pred_tokens[:, 1] - pred_tokens[:, 0]).sum()),
+        gold_covered=int((in_pred[gold_tokens[:, 1]] - in_pred[gold_tokens[:, 0]]).sum()),
+        gold_total=int((gold_tokens[:, 1] - gold_tokens[:, 0]).sum()),
     )
+
+
+def _covered(ranges: IntArray, size: int) -> IntArray:
+    """``covered[i]``: how many of the first ``i`` tokens some range holds."""
+    opened = np.bincount(ranges[:, 0], minlength=size + 1)
+    closed = np.bincount(ranges[:, 1], minlength=size + 1)
+    depth = np.cumsum(opened - closed)  # how many ranges hold each token
+    return np.concatenate(([0], np.cumsum(depth[:size] > 0)))
 
 
 # --- the DIRECT subset ---------------------------------------------------------------------
@@ -546,11 +557,219 @@ def _split_key(key: str) -> tuple[str, str]:
     return task, name
 
 
-def _of_task(scores: Iterable[DocumentScore], task: str) -> list[DocumentScore]:
-    return [score for score in scores if score.task == task]
+@dataclass
+class _TaskColumns:
+    """One task's counts: per field, ``tp, fp, fn`` of each document in turn (and the four
+    token counts of :class:`TokenCounts`), as flat machine integers."""
+
+    ids: list[str] = field(default_factory=list)
+    counts: dict[str, array[int]] = field(default_factory=dict)
+    tokens: array[int] = field(default_factory=lambda: array("q"))
+    has_tokens: bool = False
+
+    def matrix(self, name: str) -> FloatArray:
+        """One row per document: tp, fp, fn (or the four token counts for ``content_token``)."""
+        if name == "content_token":
+            return np.array(self.tokens, dtype=float).reshape(len(self.ids), 4)
+        column = self.counts.get(name, array("q", bytes(24 * len(self.ids))))
+        return np.array(column, dtype=float).reshape(len(self.ids), 3)
 
 
-def aggregate(scores: Sequence[DocumentScore]) -> dict[str, FieldResult]:
+class ScoreTable:
+    """The per-document counts of a corpus, one document at a time, kept as numbers only.
+
+    :func:`aggregate`, :func:`bootstrap`, :func:`paired_bootstrap` and :func:`confusion` read
+    one; a run adds each document's scores as they come, so that scoring holds a few numbers
+    per document and field instead of the documents.
+
+    >>> text = "a b c d"
+    >>> s = lambda i: Span(text=text[i], start=i, end=i + 1)
+    >>> table = ScoreTable()
+    >>> for i in range(3):
+    ...     pred, gold = [Event(type="AID", trigger=s(2 * i))], [Event(type="AID", trigger=s(2))]
+    ...     table.add(score_document("events", pred, gold, text, "exact", doc_id=str(i)))
+    >>> table.aggregate()["events.trigger"].f1, table.documents("events")
+    (0.3333333333333333, 3)
+    """
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, _TaskColumns] = {}
+        self._labels: dict[str, dict[str, dict[str, int]]] = {}
+
+    @classmethod
+    def of(cls, scores: Iterable[DocumentScore]) -> ScoreTable:
+        table = cls()
+        for score in scores:
+            table.add(score)
+        return table
+
+    def add(self, score: DocumentScore) -> None:
+        """Count one task of one document (its label pairs go to the confusion matrices)."""
+        columns = self._tasks.setdefault(score.task, _TaskColumns())
+        for name in score.counts:
+            if name not in columns.counts:  # documents before had none of it: zeros
+                columns.counts[name] = array("q", bytes(24 * len(columns.ids)))
+        columns.ids.append(score.id)
+        for name, column in columns.counts.items():
+            counts = score.counts.get(name, Counts())
+            column.extend((counts.tp, counts.fp, counts.fn))
+        tokens = score.tokens or TokenCounts()
+        columns.tokens.extend(
+            (tokens.pred_in_gold, tokens.pred_total, tokens.gold_covered, tokens.gold_total)
+        )
+        columns.has_tokens |= score.tokens is not None
+        for name, pairs in score.pairs.items():
+            matrix = self._labels.setdefault(f"{score.task}.{name}", {})
+            for gold_label, pred_label in pairs:
+                row = matrix.setdefault(gold_label, {})
+                row[pred_label] = row.get(pred_label, 0) + 1
+
+    def documents(self, task: str) -> int:
+        columns = self._tasks.get(task)
+        return 0 if columns is None else len(columns.ids)
+
+    def aggregate(self) -> dict[str, FieldResult]:
+        """Corpus results per ``task.field``: see :func:`aggregate`."""
+        results: dict[str, FieldResult] = {}
+        for task in FIELDS:
+            columns = self._tasks.get(task)
+            if columns is None:
+                continue
+            documents = len(columns.ids)
+            for name in columns.counts:
+                matrix = columns.matrix(name)
+                total = Counts(*(int(n) for n in matrix.sum(axis=0)))
+                scored = _f1_of_sums(matrix[matrix.sum(axis=1) > 0])
+                results[f"{task}.{name}"] = FieldResult(
+                    precision=total.precision,
+                    recall=total.recall,
+                    f1=total.f1,
+                    macro_f1=float(np.mean(scored)) if len(scored) else 0.0,
+                    tp=total.tp,
+                    fp=total.fp,
+                    fn=total.fn,
+                    documents=documents,
+                    scored_documents=len(scored),
+                )
+            if columns.has_tokens:
+                matrix = columns.matrix("content_token")
+                tokens = TokenCounts(*(int(n) for n in matrix.sum(axis=0)))
+                scored = _f1_of_sums(matrix[matrix[:, 1] + matrix[:, 3] > 0])
+                results[f"{task}.content_token"] = FieldResult(
+                    precision=tokens.precision,
+                    recall=tokens.recall,
+                    f1=tokens.f1,
+                    macro_f1=float(np.mean(scored)) if len(scored) else 0.0,
+                    tp=tokens.pred_in_gold,
+                    fp=tokens.pred_total - tokens.pred_in_gold,
+                    fn=tokens.gold_total - tokens.gold_covered,
+                    documents=documents,
+                    scored_documents=len(scored),
+                    tokens=tokens,
+                )
+        return results
+
+    def intervals(
+        self,
+        keys: Iterable[str],
+        *,
+        samples: int = 1000,
+        seed: int = 0,
+        confidence: float = 0.95,
+    ) -> dict[str, tuple[float, float]]:
+        """:func:`bootstrap` of each field: every field of a task is resampled alike."""
+        out: dict[str, tuple[float, float]] = {}
+        for task, names in _by_task(keys).items():
+            columns = self._tasks.get(task)
+            if columns is None:
+                out.update(dict.fromkeys((f"{task}.{name}" for name in names), (0.0, 0.0)))
+                continue
+            matrices = [columns.matrix(name) for name in names]
+            sums = _resampled_sums(np.hstack(matrices), samples, seed)
+            for name, part in zip(names, _split_columns(sums, matrices), strict=True):
+                out[f"{task}.{name}"] = _interval(_f1_of_sums(part), confidence)
+        return out
+
+    def deltas(
+        self,
+        other: ScoreTable,
+        keys: Iterable[str],
+        *,
+        samples: int = 1000,
+        seed: int = 0,
+        confidence: float = 0.95,
+    ) -> dict[str, tuple[float, float, float, float]]:
+        """:func:`paired_bootstrap` of each field, this table being run A and ``other`` B."""
+        out: dict[str, tuple[float, float, float, float]] = {}
+        for task, names in _by_task(keys).items():
+            ids = _paired_ids(self._tasks.get(task), other._tasks.get(task), task)
+            if not ids:
+                out.update(dict.fromkeys((f"{task}.{name}" for name in names), (0.0,) * 4))
+                continue
+            a_columns, b_columns = self._tasks[task], other._tasks[task]
+            a_rows, b_rows = _positions(a_columns.ids, ids), _positions(b_columns.ids, ids)
+            a = [a_columns.matrix(name)[a_rows] for name in names]
+            b = [b_columns.matrix(name)[b_rows] for name in names]
+            sums = _resampled_sums(np.hstack(a + b), samples, seed)
+            parts = _split_columns(sums, a + b)
+            for i, name in enumerate(names):
+                delta = float(_f1_of_sums(b[i].sum(axis=0)) - _f1_of_sums(a[i].sum(axis=0)))
+                resampled = _f1_of_sums(parts[len(names) + i]) - _f1_of_sums(parts[i])
+                low, high = _interval(resampled, confidence)
+                out[f"{task}.{name}"] = (delta, low, high, float(np.mean(resampled < 0)))
+        return out
+
+    def document_f1(self, key: str) -> list[tuple[str, float]]:
+        """Each document's F1 on a field, in the order they were added (0 when it counted
+        nothing)."""
+        task, name = _split_key(key)
+        columns = self._tasks.get(task)
+        if columns is None:
+            return []
+        f1 = _f1_of_sums(columns.matrix(name)).tolist()
+        return list(zip(columns.ids, f1, strict=True))
+
+    def confusion(self, key: str) -> dict[str, dict[str, int]]:
+        """Gold label -> predicted label -> count: see :func:`confusion`."""
+        _split_key(key)
+        return {gold: dict(row) for gold, row in self._labels.get(key, {}).items()}
+
+
+def _by_task(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Field names grouped by task, in the order given."""
+    grouped: dict[str, list[str]] = {}
+    for key in keys:
+        task, name = _split_key(key)
+        grouped.setdefault(task, []).append(name)
+    return grouped
+
+
+def _split_columns(sums: FloatArray, matrices: Sequence[FloatArray]) -> list[FloatArray]:
+    """``sums`` cut back into one block of columns per matrix it was stacked from."""
+    edges = np.cumsum([matrix.shape[1] for matrix in matrices])[:-1]
+    return np.hsplit(sums, edges)
+
+
+def _paired_ids(a: _TaskColumns | None, b: _TaskColumns | None, task: str) -> list[str]:
+    """The documents both runs scored for ``task``, sorted; they must be the same, once each."""
+    a_ids, b_ids = (a.ids if a else []), (b.ids if b else [])
+    for label, ids in (("A", a_ids), ("B", b_ids)):
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"run {label} scores a document more than once for {task}")
+    if set(a_ids) != set(b_ids):
+        only_a, only_b = len(set(a_ids) - set(b_ids)), len(set(b_ids) - set(a_ids))
+        raise ValueError(
+            f"the runs score different documents for {task}: {only_a} only in A, {only_b} only in B"
+        )
+    return sorted(a_ids)
+
+
+def _positions(ids: list[str], order: list[str]) -> npt.NDArray[np.intp]:
+    where = {doc: i for i, doc in enumerate(ids)}
+    return np.array([where[doc] for doc in order], dtype=np.intp)
+
+
+def aggregate(scores: Iterable[DocumentScore]) -> dict[str, FieldResult]:
     """Corpus results per ``task.field``: micro P/R/F1 from summed counts, and macro F1.
 
     >>> text = "a b c d"
@@ -565,56 +784,7 @@ def aggregate(scores: Sequence[DocumentScore]) -> dict[str, FieldResult]:
     >>> result["stances.evidence"].f1, result["stances.evidence"].scored_documents
     (0.0, 0)
     """
-    results: dict[str, FieldResult] = {}
-    for task in FIELDS:
-        documents = _of_task(scores, task)
-        if not documents:
-            continue
-        names = list(dict.fromkeys(name for doc in documents for name in doc.counts))
-        for name in names:
-            per_document = [doc.counts.get(name, Counts()) for doc in documents]
-            total = sum(per_document, Counts())
-            scored = [counts.f1 for counts in per_document if counts.total]
-            results[f"{task}.{name}"] = FieldResult(
-                precision=total.precision,
-                recall=total.recall,
-                f1=total.f1,
-                macro_f1=float(np.mean(scored)) if scored else 0.0,
-                tp=total.tp,
-                fp=total.fp,
-                fn=total.fn,
-                documents=len(documents),
-                scored_documents=len(scored),
-            )
-        token_counts = [doc.tokens for doc in documents if doc.tokens is not None]
-        if token_counts:
-            tokens = sum(token_counts, TokenCounts())
-            scored = [counts.f1 for counts in token_counts if counts.total]
-            results[f"{task}.content_token"] = FieldResult(
-                precision=tokens.precision,
-                recall=tokens.recall,
-                f1=tokens.f1,
-                macro_f1=float(np.mean(scored)) if scored else 0.0,
-                tp=tokens.pred_in_gold,
-                fp=tokens.pred_total - tokens.pred_in_gold,
-                fn=tokens.gold_total - tokens.gold_covered,
-                documents=len(documents),
-                scored_documents=len(scored),
-                tokens=tokens,
-            )
-    return results
-
-
-def _count_matrix(documents: Sequence[DocumentScore], name: str) -> FloatArray:
-    """One row per document: tp, fp, fn (or the four token counts for ``content_token``)."""
-    if name == "content_token":
-        rows = [
-            (t.pred_in_gold, t.pred_total, t.gold_covered, t.gold_total)
-            for t in (doc.tokens or TokenCounts() for doc in documents)
-        ]
-        return np.array(rows, dtype=float).reshape(len(documents), 4)
-    rows3 = [(c.tp, c.fp, c.fn) for c in (doc.counts.get(name, Counts()) for doc in documents)]
-    return np.array(rows3, dtype=float).reshape(len(documents), 3)
+    return ScoreTable.of(scores).aggregate()
 
 
 def _safe_ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
@@ -641,14 +811,37 @@ def _interval(values: FloatArray, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _resamples(documents: int, samples: int, seed: int) -> npt.NDArray[np.intp]:
+# Document draws held at once: bounds the memory of a bootstrap whatever the corpus size.
+_DRAWS_AT_ONCE = 1 << 20
+
+
+def _resampled_sums(
+    counts: FloatArray, samples: int, seed: int, *, draws_at_once: int = _DRAWS_AT_ONCE
+) -> FloatArray:
+    """Column sums of ``samples`` resamples of the rows of ``counts``, each drawing as many
+    rows as there are, with replacement; the same ``seed`` draws the same resamples.
+
+    Resamples are drawn a block at a time from one generator (the same numbers as drawing them
+    all at once), and each block's sums are how often each row was drawn times the rows: every
+    count is an integer, so the sums are exact whatever the order of addition.
+    """
     if samples < 1:
         raise ValueError(f"samples must be at least 1, not {samples}")
-    return np.random.default_rng(seed).integers(0, documents, size=(samples, documents))
+    documents = len(counts)
+    generator = np.random.default_rng(seed)
+    sums = np.empty((samples, counts.shape[1]))
+    block = max(1, draws_at_once // documents)
+    for first in range(0, samples, block):
+        rows = min(block, samples - first)
+        draws = generator.integers(0, documents, size=(rows, documents))
+        draws += np.arange(rows)[:, None] * documents  # row r's draws counted in row r
+        times = np.bincount(draws.ravel(), minlength=rows * documents).reshape(rows, documents)
+        sums[first : first + rows] = times @ counts
+    return sums
 
 
 def bootstrap(
-    scores: Sequence[DocumentScore],
+    scores: Iterable[DocumentScore],
     key: str,
     *,
     samples: int = 1000,
@@ -668,18 +861,13 @@ def bootstrap(
     >>> bootstrap(docs, "events.trigger", seed=1) == bootstrap(docs, "events.trigger", seed=1)
     True
     """
-    task, name = _split_key(key)
-    documents = _of_task(scores, task)
-    if not documents:
-        return 0.0, 0.0
-    counts = _count_matrix(documents, name)
-    sums = counts[_resamples(len(documents), samples, seed)].sum(axis=1)
-    return _interval(_f1_of_sums(sums), confidence)
+    table = ScoreTable.of(scores)
+    return table.intervals([key], samples=samples, seed=seed, confidence=confidence)[key]
 
 
 def paired_bootstrap(
-    a_scores: Sequence[DocumentScore],
-    b_scores: Sequence[DocumentScore],
+    a_scores: Iterable[DocumentScore],
+    b_scores: Iterable[DocumentScore],
     key: str,
     *,
     samples: int = 1000,
@@ -693,31 +881,11 @@ def paired_bootstrap(
     runs (paired by document id); ``p_worse`` the fraction of resamples where B scores below
     A. Both runs must score the same documents, each id once.
     """
-    task, name = _split_key(key)
-    a_documents = {score.id: score for score in _of_task(a_scores, task)}
-    b_documents = {score.id: score for score in _of_task(b_scores, task)}
-    for label, scores, by_id in (("A", a_scores, a_documents), ("B", b_scores, b_documents)):
-        if len(_of_task(scores, task)) != len(by_id):
-            raise ValueError(f"run {label} scores a document more than once for {task}")
-    if a_documents.keys() != b_documents.keys():
-        only_a = len(a_documents.keys() - b_documents.keys())
-        only_b = len(b_documents.keys() - a_documents.keys())
-        raise ValueError(
-            f"the runs score different documents for {task}: {only_a} only in A, {only_b} only in B"
-        )
-    if not a_documents:
-        return 0.0, 0.0, 0.0, 0.0
-    ids = sorted(a_documents)
-    a_counts = _count_matrix([a_documents[i] for i in ids], name)
-    b_counts = _count_matrix([b_documents[i] for i in ids], name)
-    delta = float(_f1_of_sums(b_counts.sum(axis=0)) - _f1_of_sums(a_counts.sum(axis=0)))
-    draws = _resamples(len(ids), samples, seed)
-    deltas = _f1_of_sums(b_counts[draws].sum(axis=1)) - _f1_of_sums(a_counts[draws].sum(axis=1))
-    low, high = _interval(deltas, confidence)
-    return delta, low, high, float(np.mean(deltas < 0))
+    a, b = ScoreTable.of(a_scores), ScoreTable.of(b_scores)
+    return a.deltas(b, [key], samples=samples, seed=seed, confidence=confidence)[key]
 
 
-def confusion(scores: Sequence[DocumentScore], field: str) -> dict[str, dict[str, int]]:
+def confusion(scores: Iterable[DocumentScore], field: str) -> dict[str, dict[str, int]]:
     """Gold label -> predicted label -> count, for ``quotes.kind``, ``events.type`` or
     ``stances.polarity``; unmatched records appear as :data:`MISSED` / :data:`SPURIOUS`.
 
@@ -730,12 +898,7 @@ def confusion(scores: Sequence[DocumentScore], field: str) -> dict[str, dict[str
     >>> confusion([doc], "events.type")
     {'AID': {'AID': 1}, 'AGREE': {'MISSED': 1}, 'SPURIOUS': {'AID': 1}}
     """
-    task, name = _split_key(field)
-    matrix: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for score in _of_task(scores, task):
-        for gold_label, pred_label in score.pairs.get(name, []):
-            matrix[gold_label][pred_label] += 1
-    return {gold_label: dict(row) for gold_label, row in matrix.items()}
+    return ScoreTable.of(scores).confusion(field)
 
 
 def label_scores(matrix: dict[str, dict[str, int]]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ concurrency as batch extraction (``settings.in_flight`` requests in flight)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
@@ -38,18 +38,9 @@ class Prediction:
     ungrounded: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "result": None if self.result is None else self.result.model_dump(mode="json"),
-            "error": self.error,
-            "ungrounded": self.ungrounded,
-            "seconds": self.seconds,
-        }
-
 
 async def predict(
-    documents: Sequence[GoldDocument],
+    documents: Iterable[GoldDocument],
     *,
     system: System,
     tasks: Sequence[Task],
@@ -58,8 +49,9 @@ async def predict(
     on_done: Callable[[Prediction], None] | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
     given_spans: bool = False,
-) -> list[Prediction]:
-    """One prediction per document, in input order; failures become error predictions.
+) -> AsyncGenerator[tuple[GoldDocument, Prediction], None]:
+    """Each document with its prediction, in input order, as they come; failures become error
+    predictions. ``documents`` is read as the work goes, so that memory stays flat.
 
     With ``given_spans`` (stances, llmextract only) the model is offered each gold stance's
     evidence phrase and target and only classifies its polarity: see :func:`given_stances`.
@@ -70,7 +62,9 @@ async def predict(
             "and --task stances"
         )
 
-    async def one(client: ModelClient | None, document: GoldDocument) -> Prediction:
+    async def one(
+        client: ModelClient | None, document: GoldDocument
+    ) -> tuple[GoldDocument, Prediction]:
         wanted = [t for t in tasks if t in document.tasks]
         started = time.perf_counter()
         try:
@@ -85,13 +79,16 @@ async def predict(
         prediction.seconds = round(time.perf_counter() - started, 3)
         if on_done is not None:
             on_done(prediction)
-        return prediction
+        return document, prediction
 
     window = settings.documents_ahead
     if system == "rules":
-        return [p async for p in ordered_map(documents, partial(one, None), window=window)]
+        async for pair in ordered_map(documents, partial(one, None), window=window):
+            yield pair
+        return
     async with model_client(settings) as client:
-        return [p async for p in ordered_map(documents, partial(one, client), window=window)]
+        async for pair in ordered_map(documents, partial(one, client), window=window):
+            yield pair
 
 
 def given_stances(document: GoldDocument) -> list[StanceCandidate]:

@@ -1,27 +1,37 @@
-"""``llmextract eval``: settings from a config file or a gold path, predictions, a run record."""
+"""``llmextract eval``: settings from a config file or a gold path, predictions, a run record.
+
+Gold documents and predictions stream through the scorer one at a time (see
+:mod:`llmextract.evaluation.scoring`), so a run's memory does not grow with its documents.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import itertools
+import re
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 from llmextract.errors import ConfigError, InputError
-from llmextract.evaluation.gold import load_gold
+from llmextract.evaluation.gold import GoldDocument, iter_gold
 from llmextract.evaluation.matching import SpanCriterion
 from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
-from llmextract.evaluation.report import gold_digest, score_run, slug
-from llmextract.examples import load_examples
+from llmextract.evaluation.record import RunRecord, RunSettings
+from llmextract.evaluation.scoring import RunScorer
+from llmextract.examples import Example, load_examples
 from llmextract.extract import parse_tasks
-from llmextract.results import read_results
+from llmextract.results import ResultLine, read_results
+from llmextract.schemas import Task
 from llmextract.settings import Settings
 
-__all__ = ["EvalConfig", "default_run_path", "load_eval_config", "run_eval"]
+__all__ = ["EvalConfig", "load_eval_config", "run_eval"]
 
 
 @dataclass
@@ -46,6 +56,9 @@ class EvalConfig:
     # The model classifies the gold records' labels instead of finding records (stances:
     # the polarity of each annotated phrase); scored by per-class F1 under "labels".
     given_spans: bool = False
+    # Keep each document's predictions in the run record (None: up to KEEP_PREDICTIONS_UP_TO
+    # documents); the HTML report needs them, compare does not.
+    keep_predictions: bool | None = None
 
 
 def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
@@ -78,17 +91,111 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
     return config
 
 
-def _read_predictions(path: Path) -> dict[str, Prediction]:
-    """``llmextract extract`` results, or ``llmextract batch`` records."""
-    return {
-        line.id: Prediction(
-            line.id,
-            line.result,
-            error=line.error,
-            seconds=line.result.seconds if line.result else 0.0,
-        )
-        for line in read_results(path)
-    }
+class _Superseded(InputError):
+    """A later line of the predictions file holds another prediction for a scored document."""
+
+
+def _prediction(line: ResultLine) -> Prediction:
+    seconds = line.result.seconds if line.result else 0.0
+    return Prediction(line.id, line.result, error=line.error, seconds=seconds)
+
+
+def _from_file(
+    golds: Iterable[GoldDocument], path: Path, skip: frozenset[int] = frozenset()
+) -> Iterator[tuple[GoldDocument, Prediction]]:
+    """Each gold document with its prediction in ``path`` (``llmextract extract`` results or
+    ``llmextract batch`` records), reading both once: in step when they are in the same order,
+    holding the predictions read ahead otherwise. A document without one gets an error
+    prediction; predictions for documents not in the gold are read and left out.
+
+    When an id has several lines the last one counts: a line in ``skip`` (by index) is passed
+    over, and a later line for a document already scored raises :class:`_Superseded`.
+    """
+    lines = (line for index, line in enumerate(read_results(path)) if index not in skip)
+    ahead: dict[str, Prediction] = {}
+    scored: set[str] = set()
+    for gold in golds:
+        prediction = ahead.pop(gold.id, None)
+        while prediction is None:
+            line = next(lines, None)
+            if line is None:
+                break
+            if line.id in scored:
+                raise _Superseded(f"{path}: changed while it was read; score it again")
+            if line.id == gold.id:
+                prediction = _prediction(line)
+            else:
+                ahead[line.id] = _prediction(line)
+        scored.add(gold.id)
+        yield gold, prediction or Prediction(gold.id, None, error="no prediction for this document")
+    for line in lines:  # the rest: read through, as a bad line is an error wherever it is
+        if line.id in scored:
+            raise _Superseded(f"{path}: changed while it was read; score it again")
+
+
+def _superseded_lines(path: Path) -> frozenset[int]:
+    """Indices of the lines of ``path`` that a later line for the same document replaces."""
+    ids = [line.id for line in read_results(path)]
+    last = {doc: index for index, doc in enumerate(ids)}
+    return frozenset(index for index, doc in enumerate(ids) if last[doc] != index)
+
+
+def _golds(config: EvalConfig) -> Iterator[GoldDocument]:
+    """The gold documents to score, streaming; an empty gold file is an error at once."""
+    golds = iter_gold(config.gold)
+    if config.limit is not None:
+        golds = itertools.islice(golds, config.limit)
+    first = next(golds, None)
+    if first is None:
+        raise InputError(f"{config.gold}: holds no gold documents")
+    return itertools.chain([first], golds)
+
+
+def _score_file(
+    config: EvalConfig, tasks: Sequence[Task], path: Path, *, keep_predictions: bool | None
+) -> RunScorer:
+    try:
+        return _scored(_from_file(_golds(config), path), config, tasks, keep_predictions)
+    except _Superseded:
+        # A document has another line after the one scored: score again, passing over every
+        # line a later one replaces (the file can only raise again if it changes meanwhile).
+        pairs = _from_file(_golds(config), path, _superseded_lines(path))
+        return _scored(pairs, config, tasks, keep_predictions)
+
+
+def _scored(
+    pairs: Iterable[tuple[GoldDocument, Prediction]],
+    config: EvalConfig,
+    tasks: Sequence[Task],
+    keep_predictions: bool | None,
+) -> RunScorer:
+    scorer = RunScorer(tasks, config.criterion, keep_predictions)
+    for gold, prediction in pairs:
+        scorer.add(gold, prediction)
+    return scorer
+
+
+async def _score_system(
+    config: EvalConfig,
+    tasks: Sequence[Task],
+    settings: Settings,
+    examples: Mapping[str, Sequence[Example]] | None,
+    on_done: Callable[[Prediction], None] | None,
+    scorer: RunScorer,
+) -> None:
+    predictions = predict(
+        _golds(config),
+        system=config.system,
+        tasks=tasks,
+        settings=replace(settings, concurrency=config.concurrency),
+        prompts=config.prompt,
+        on_done=on_done,
+        examples=examples,
+        given_spans=config.given_spans,
+    )
+    async with aclosing(predictions):
+        async for gold, prediction in predictions:
+            scorer.add(gold, prediction)
 
 
 def run_eval(
@@ -97,73 +204,76 @@ def run_eval(
     settings: Settings,
     predictions_file: Path | None = None,
     on_done: Callable[[Prediction], None] | None = None,
-) -> dict[str, Any]:
-    """Run (or read) predictions for the gold documents and return the run record."""
-    golds = load_gold(config.gold, limit=config.limit)
-    if not golds:
-        raise InputError(f"{config.gold}: holds no gold documents")
+) -> RunRecord:
+    """Run (or read) predictions for the gold documents, score each as it comes, and return
+    the run record."""
+    if predictions_file is None:
+        # Every gold line is checked before the first model call, not after thousands.
+        for _ in _golds(config):
+            pass
     tasks = parse_tasks(config.tasks)
     examples = load_examples(config.examples, tasks, shots=config.shots, seed=config.seed)
     started = time.perf_counter()
     if predictions_file is not None:
-        found = _read_predictions(predictions_file)
-        predictions = [
-            found.get(g.id) or Prediction(g.id, None, error="no prediction for this document")
-            for g in golds
-        ]
+        scorer = _score_file(
+            config, tasks, predictions_file, keep_predictions=config.keep_predictions
+        )
         system = f"predictions from {predictions_file}"
     else:
-        predictions = asyncio.run(
-            predict(
-                golds,
-                system=config.system,
-                tasks=tasks,
-                settings=replace(settings, concurrency=config.concurrency),
-                prompts=config.prompt,
-                on_done=on_done,
-                examples=examples,
-                given_spans=config.given_spans,
-            )
-        )
+        scorer = RunScorer(tasks, config.criterion, config.keep_predictions)
+        asyncio.run(_score_system(config, tasks, settings, examples, on_done, scorer))
         system = config.system
-    wall = time.perf_counter() - started
-    scored = score_run(
-        golds, predictions, tasks=tasks, criterion=config.criterion, samples=config.samples
-    )
+    # The system's time (or reading its predictions), not the time spent scoring them.
+    wall = time.perf_counter() - started - scorer.seconds
+    scored = scorer.finish(samples=config.samples)
     name = config.name or Path(config.gold).stem
-    return {
-        "kind": "llmextract-eval-run",
-        "name": f"{slug(name)}-{slug(system)}",
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "system": system,
-        "gold": str(config.gold),
-        "gold_sha256": gold_digest(config.gold),
-        "documents_scored": len(golds),
-        "tasks": list(tasks),
-        "criterion": config.criterion,
-        "model": "none" if config.system == "rules" else settings.endpoint.model,
-        "endpoint": "none" if config.system == "rules" else settings.endpoint.display_url,
-        "settings": {
-            "prompt": config.prompt,
-            "limit": config.limit,
-            "concurrency": config.concurrency,
-            "max_reasks": settings.max_reasks,
-            "temperature": settings.temperature,
-            "mode": settings.endpoint.instructor_mode,
-            "prompt_style": settings.endpoint.prompt_style,
-            "bootstrap_samples": config.samples,
-            "examples": None if config.examples is None else str(config.examples),
-            "shots": config.shots,
-            "seed": config.seed,
-            "given_spans": config.given_spans,
-        },
-        "wall_seconds": round(wall, 3),
-        # Throughput: the wall time of the whole run per document.
-        "seconds_per_document": round(wall / len(golds), 3),
-        **scored,
-    }
+    return RunRecord(
+        name=f"{slug(name)}-{slug(system)}",
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        system=system,
+        gold=str(config.gold),
+        gold_sha256=gold_digest(config.gold),
+        documents_scored=scorer.documents,
+        tasks=list(tasks),
+        criterion=config.criterion,
+        model="none" if config.system == "rules" else settings.endpoint.model,
+        endpoint="none" if config.system == "rules" else settings.endpoint.display_url,
+        settings=RunSettings(
+            prompt=config.prompt,
+            limit=config.limit,
+            concurrency=config.concurrency,
+            max_reasks=settings.max_reasks,
+            temperature=settings.temperature,
+            mode=settings.endpoint.instructor_mode,
+            prompt_style=settings.endpoint.prompt_style,
+            bootstrap_samples=config.samples,
+            examples=None if config.examples is None else str(config.examples),
+            shots=config.shots,
+            seed=config.seed,
+            given_spans=config.given_spans,
+            keep_predictions=scored.keep_predictions,
+        ),
+        wall_seconds=round(wall, 3),
+        seconds_per_document=round(wall / scorer.documents, 3),
+        metrics=scored.metrics,
+        confusion=scored.confusion,
+        labels=scored.labels,
+        prompts=scored.prompts,
+        usage=scored.usage,
+        errors=scored.errors,
+        ungrounded=scored.ungrounded,
+        mean_latency_s=scored.mean_latency_s,
+        documents=scored.documents,
+    )
 
 
-def default_run_path(run: dict[str, Any], folder: Path = Path("runs")) -> Path:
-    stamp = cast(str, run["created"]).replace(":", "").replace("-", "")[:15]
-    return folder / f"{stamp}-{run['name']}.json"
+def gold_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "run"

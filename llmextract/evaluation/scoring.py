@@ -1,0 +1,164 @@
+"""Scoring a run as it streams: each gold document with its prediction, one at a time.
+
+:class:`RunScorer` scores a document the moment it comes and keeps its counts (numbers, in a
+:class:`~.metrics.ScoreTable`, and a small row for the run record), so that memory does not
+hold the documents; :meth:`RunScorer.finish` makes the metrics with their bootstrap intervals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from llmextract.evaluation.gold import GoldDocument
+from llmextract.evaluation.matching import TOKEN_PATTERN, SpanCriterion
+from llmextract.evaluation.metrics import DocumentScore, ScoreTable, label_scores, score_result
+from llmextract.evaluation.predict import Prediction
+from llmextract.evaluation.record import DocumentRow, FieldMetrics, LabelScores
+from llmextract.schemas import DocumentResult, Task, Usage
+
+__all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
+
+# Runs of up to this many documents keep each document's predictions in their record unless
+# told otherwise (the HTML report shows them); larger ones keep the counts alone.
+KEEP_PREDICTIONS_UP_TO = 1000
+
+# The field whose false positives an ungrounded prediction adds to, per task.
+_PRIMARY_FIELD = {"quotes": "content", "events": "trigger", "stances": "evidence"}
+_CONFUSION_FIELDS = ("quotes.kind", "events.type", "stances.polarity")
+
+
+@dataclass
+class ScoredRun:
+    """What scoring adds to a run record."""
+
+    metrics: dict[str, FieldMetrics]
+    confusion: dict[str, dict[str, dict[str, int]]]
+    labels: dict[str, LabelScores]
+    prompts: dict[str, str]
+    usage: Usage
+    errors: int
+    ungrounded: dict[str, int]
+    mean_latency_s: float
+    documents: list[DocumentRow]
+    keep_predictions: bool
+
+
+@dataclass
+class RunScorer:
+    """Scores of a run, fed one gold document and its prediction at a time.
+
+    ``keep_predictions``: keep each document's predictions for the record; ``None`` keeps
+    them while the run has at most :data:`KEEP_PREDICTIONS_UP_TO` documents.
+    """
+
+    tasks: Sequence[Task]
+    criterion: SpanCriterion
+    keep_predictions: bool | None = None
+    seconds: float = field(default=0.0, init=False)  # spent scoring: not the system's time
+    table: ScoreTable = field(default_factory=ScoreTable, init=False)
+    rows: list[DocumentRow] = field(default_factory=list, init=False)
+    usage: Usage = field(default_factory=Usage, init=False)
+    prompts: dict[str, str] = field(default_factory=dict, init=False)
+    errors: int = field(default=0, init=False)
+    ungrounded: dict[str, int] = field(default_factory=dict, init=False)
+    latency: float = field(default=0.0, init=False)
+    kept: bool = field(default=True, init=False)  # whether the rows hold their predictions
+
+    def __post_init__(self) -> None:
+        self.ungrounded = dict.fromkeys(self.tasks, 0)
+        self.kept = self.keep_predictions is not False
+
+    @property
+    def documents(self) -> int:
+        return len(self.rows)
+
+    def add(self, gold: GoldDocument, prediction: Prediction) -> None:
+        started = time.perf_counter()
+        scores = _score(gold, prediction, self.tasks, self.criterion)
+        for score in scores:
+            self.table.add(score)
+        for task in self.tasks:
+            self.ungrounded[task] += _ungrounded(gold, prediction, task)
+        if prediction.result is not None:
+            self.usage.add(prediction.result.usage)
+            self.prompts.update(prediction.result.prompts)
+        self.errors += prediction.error is not None
+        self.latency += prediction.seconds
+        if self.kept and self.keep_predictions is None and self.documents == KEEP_PREDICTIONS_UP_TO:
+            for row in self.rows:  # past the size that keeps them: drop those kept so far
+                _strip(row)
+            self.kept = False
+        row = DocumentRow.model_construct(
+            id=prediction.id,
+            result=prediction.result,
+            error=prediction.error,
+            ungrounded=prediction.ungrounded,
+            seconds=prediction.seconds,
+            scores=scores,
+        )
+        if not self.kept:
+            _strip(row)
+        self.rows.append(row)
+        self.seconds += time.perf_counter() - started
+
+    def finish(self, *, samples: int) -> ScoredRun:
+        """The metrics of every document added, with ``samples`` bootstrap resamples."""
+        results = dict(sorted(self.table.aggregate().items()))
+        intervals = self.table.intervals(results, samples=samples)
+        matrices = {f: self.table.confusion(f) for f in _CONFUSION_FIELDS}
+        matrices = {f: matrix for f, matrix in matrices.items() if matrix}
+        return ScoredRun(
+            metrics={
+                key: FieldMetrics.of(result, intervals[key]) for key, result in results.items()
+            },
+            confusion=matrices,
+            labels={f: LabelScores.model_validate(label_scores(m)) for f, m in matrices.items()},
+            prompts=self.prompts,
+            usage=self.usage,
+            errors=self.errors,
+            ungrounded=self.ungrounded,
+            mean_latency_s=round(self.latency / max(len(self.rows), 1), 3),
+            documents=self.rows,
+            keep_predictions=self.kept,
+        )
+
+
+def _strip(row: DocumentRow) -> None:
+    """Leave the predictions out of a row: what was predicted, and the labels of its pairs."""
+    row.result = None
+    row.ungrounded = {}
+    for score in row.scores:
+        score.pairs = {}
+
+
+def _empty(gold: GoldDocument) -> DocumentResult:
+    return DocumentResult(
+        id=gold.id, sha256="", chars=len(gold.text), model="", endpoint="", prompts={}
+    )
+
+
+def _score(
+    gold: GoldDocument, prediction: Prediction, tasks: Sequence[Task], criterion: SpanCriterion
+) -> list[DocumentScore]:
+    scores = score_result(gold, prediction.result or _empty(gold), criterion, tasks=tasks)
+    # Passages a baseline gave that are not in the article are predictions too: wrong ones.
+    for score in scores:
+        missing = prediction.ungrounded.get(score.task, [])
+        score.counts[_PRIMARY_FIELD[score.task]].fp += len(missing)
+        if score.tokens is not None:
+            score.tokens.pred_total += sum(len(TOKEN_PATTERN.findall(m)) for m in missing)
+    return scores
+
+
+def _ungrounded(gold: GoldDocument, prediction: Prediction, task: Task) -> int:
+    """Passages given for ``task`` that are not in the article, plus records whose main span
+    is not the article's text at its offsets (0 for llmextract, by construction; counted
+    here so that a regression shows)."""
+    count = len(prediction.ungrounded.get(task, []))
+    records = [] if prediction.result is None else getattr(prediction.result, task)
+    for record in records:
+        span = getattr(record, _PRIMARY_FIELD[task])
+        count += gold.text[span.start : span.end] != span.text
+    return count
