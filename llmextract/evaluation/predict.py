@@ -37,6 +37,7 @@ class Prediction:
     error: str | None = None
     ungrounded: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    missing: bool = False  # a predictions file had none for this document
 
 
 async def predict(

@@ -131,11 +131,26 @@ class RunRecord(BaseModel):
     prompts: dict[str, str] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     errors: int = 0
+    # Gold documents that a predictions file (--pred) had no prediction for: scored as
+    # predicting nothing, so they count as misses. Included in ``errors``.
+    missing_predictions: int = 0
     # Records not in the article at their offsets, per task (None: a record from before).
     ungrounded: dict[str, int] | None = None
     # Time from a document's start to its end, queueing behind others included.
     mean_latency_s: float | None = None
     documents: list[DocumentRow]
+
+    def coverage(self) -> str | None:
+        """What was scored, when a predictions file did not cover every gold document."""
+        if not self.missing_predictions:
+            return None
+        predicted = self.documents_scored - self.missing_predictions
+        return (
+            f"{self.documents_scored} gold documents scored: {predicted} with a prediction, "
+            f"{self.missing_predictions} without one (scored as predicting nothing, so every "
+            "record of theirs is a miss); to score only the predicted documents, give a gold "
+            "file that holds just those, or --limit N if they come first"
+        )
 
     def scores(self) -> Iterator[DocumentScore]:
         for row in self.documents:

@@ -127,7 +127,13 @@ def _from_file(
             else:
                 ahead[line.id] = _prediction(line)
         scored.add(gold.id)
-        yield gold, prediction or Prediction(gold.id, None, error="no prediction for this document")
+        yield (
+            gold,
+            prediction
+            or Prediction(
+                gold.id, None, error=f"no prediction for this document in {path}", missing=True
+            ),
+        )
     for line in lines:  # the rest: read through, as a bad line is an error wherever it is
         if line.id in scored:
             raise _Superseded(f"{path}: changed while it was read; score it again")
@@ -261,6 +267,7 @@ def run_eval(
         prompts=scored.prompts,
         usage=scored.usage,
         errors=scored.errors,
+        missing_predictions=scored.missing_predictions,
         ungrounded=scored.ungrounded,
         mean_latency_s=scored.mean_latency_s,
         documents=scored.documents,

@@ -39,6 +39,7 @@ class ScoredRun:
     prompts: dict[str, str]
     usage: Usage
     errors: int
+    missing_predictions: int
     ungrounded: dict[str, int]
     mean_latency_s: float
     documents: list[DocumentRow]
@@ -62,6 +63,7 @@ class RunScorer:
     usage: Usage = field(default_factory=Usage, init=False)
     prompts: dict[str, str] = field(default_factory=dict, init=False)
     errors: int = field(default=0, init=False)
+    missing_predictions: int = field(default=0, init=False)
     ungrounded: dict[str, int] = field(default_factory=dict, init=False)
     latency: float = field(default=0.0, init=False)
     kept: bool = field(default=True, init=False)  # whether the rows hold their predictions
@@ -85,6 +87,7 @@ class RunScorer:
             self.usage.add(prediction.result.usage)
             self.prompts.update(prediction.result.prompts)
         self.errors += prediction.error is not None
+        self.missing_predictions += prediction.missing
         self.latency += prediction.seconds
         if self.kept and self.keep_predictions is None and self.documents == KEEP_PREDICTIONS_UP_TO:
             for row in self.rows:  # past the size that keeps them: drop those kept so far
@@ -118,6 +121,7 @@ class RunScorer:
             prompts=self.prompts,
             usage=self.usage,
             errors=self.errors,
+            missing_predictions=self.missing_predictions,
             ungrounded=self.ungrounded,
             mean_latency_s=round(self.latency / max(len(self.rows), 1), 3),
             documents=self.rows,
