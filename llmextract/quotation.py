@@ -65,7 +65,8 @@ class Quotation:
     open: int
     """Index of the opening mark."""
     close: int
-    """Index of the closing mark, or of the paragraph's end when none closed it."""
+    """Index of the closing mark; when none closed it, of the paragraph's end or of the
+    closing mark of the quotation around it (which ends a stray one left open inside)."""
     closed: bool
     """Whether a closing mark ended it."""
     depth: int

@@ -133,7 +133,14 @@ def well_formed(text: str, found: tuple[Quotation, ...]) -> None:
     for q in found:
         assert 0 <= q.open < q.close <= len(text)
         assert text[q.open] in QUOTE_MARKS
-        assert q.closed == (q.close < len(text) and text[q.close] in QUOTE_MARKS)
+        if q.closed:
+            assert q.close < len(text) and text[q.close] in QUOTE_MARKS
+        else:  # ended by its paragraph, or by the closing of a quotation around it
+            assert (
+                q.close == len(text)
+                or text[q.close] in "\r\n"
+                or any(o.closed and o.close == q.close and o.open < q.open for o in found)
+            ), q
         # No paragraph break inside a quotation.
         assert "\n\n" not in text[q.open : q.close]
     for inner in (q for q in found if q.depth > 0):
