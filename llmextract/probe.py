@@ -1,6 +1,7 @@
 """Which instructor modes an endpoint answers in (``llmextract endpoints check``).
 
-Each mode gets one tiny structured question, once: no re-ask, no retry, no cache.
+Each mode gets one tiny structured question, once: no re-ask, no retry, no cache. A mode
+that fails says why on one line, naming every field that did not validate.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 import instructor
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from llmextract.client import INSTRUCTOR_MODES, ModelClient, first_line
 from llmextract.settings import Mode, Settings
@@ -53,8 +54,22 @@ async def probe_modes(settings: Settings, *, base_url: str | None = None) -> lis
                 seconds = time.perf_counter() - started
                 results.append(ModeProbe(mode, True, f"{answer!r} in {seconds:.1f} s"))
             except Exception as error:
-                cause = error.__cause__ or error
-                results.append(ModeProbe(mode, False, client.redact(first_line(cause))))
+                results.append(ModeProbe(mode, False, client.redact(_why(error))))
     finally:
         await client.aclose()
     return results
+
+
+def _why(error: BaseException) -> str:
+    """Why a mode failed, as one line; a validation error names each field and its error."""
+    cause = error.__cause__ or error
+    if not isinstance(cause, ValidationError):
+        return first_line(cause)
+    count = cause.error_count()
+    problems = []
+    for problem in cause.errors():
+        where = ".".join(str(part) for part in problem["loc"])
+        message = " ".join(problem["msg"].split())
+        problems.append(f"{where}: {message}" if where else message)
+    s = "" if count == 1 else "s"
+    return f"{count} validation error{s} for {cause.title}: {'; '.join(problems)}"
