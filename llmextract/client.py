@@ -38,6 +38,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import httpx2
 import instructor
@@ -48,6 +49,7 @@ from pydantic import BaseModel
 
 from llmextract.cache import ResponseCache, request_key
 from llmextract.errors import (
+    ConfigError,
     EndpointAnswerError,
     EndpointAuthError,
     EndpointError,
@@ -85,6 +87,8 @@ INSTRUCTOR_MODES: dict[Mode, instructor.Mode] = {
     "md_json": instructor.Mode.MD_JSON,
 }
 _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+# Hosts that refuse every request without a key, and the variable that holds it there.
+_KEYED_HOSTS = {"api.openai.com": "OPENAI_API_KEY"}
 
 _Answer = TypeVar("_Answer", bound=BaseModel)
 
@@ -189,6 +193,16 @@ def _checked(response: object) -> ChatCompletion:
     return response
 
 
+def _check_key(url: str, api_key: str | None, where: str) -> None:
+    """Fail before any request when the endpoint refuses every request without a key."""
+    variable = _KEYED_HOSTS.get((urlsplit(url).hostname or "").lower())
+    if variable is not None and not api_key:
+        raise ConfigError(
+            f"{where} needs an API key and none is set: set {variable} (or "
+            "LLMEXTRACT_API_KEY), or pass --api-key"
+        )
+
+
 class ModelClient:
     """Structured requests to one OpenAI-compatible endpoint.
 
@@ -204,6 +218,8 @@ class ModelClient:
         self.settings = settings
         self.url = url
         self.where = replace(endpoint, base_url=url).display_url  # no credentials, no query
+        if not endpoint.is_embedded:
+            _check_key(url, endpoint.api_key, self.where)
         self._secrets = secrets_in(url, endpoint.api_key)
         self.total = Usage()
         self._openai = openai.AsyncOpenAI(
