@@ -12,12 +12,21 @@ or invent: every record is grounded by construction. Pure: no client, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, create_model
 
-from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
+from llmextract.candidates import (
+    EventCandidate,
+    Mention,
+    QuoteCandidate,
+    StanceCandidate,
+    find_events,
+    find_quotes,
+    find_stances,
+)
 from llmextract.drafts import Draft, DraftList, Grounder
 from llmextract.errors import PromptError
 from llmextract.schemas import Event, Polarity, Quote, Span, Stance, Task
@@ -31,12 +40,26 @@ __all__ = [
     "StancePolarityChoices",
     "base_choice_schema",
     "choice_schema",
+    "find_candidates",
 ]
+
+_FINDER_LIMIT = 10_000  # candidates per passage: in effect, all of them
+_FINDERS: dict[Task, Callable[..., Sequence[Any]]] = {
+    "quotes": find_quotes,
+    "events": find_events,
+    "stances": find_stances,
+}
+
+
+def find_candidates(task: Task, passage: str) -> tuple[Any, ...]:
+    """What the code finds in ``passage`` for a choice prompt of ``task`` to offer the model
+    (:mod:`llmextract.candidates` records, offsets into ``passage``)."""
+    return tuple(_FINDERS[task](passage, limit=_FINDER_LIMIT))
 
 
 def _span(g: Grounder, start: int, end: int) -> Span:
     return Span(
-        text=g.scope.text[start:end], start=g.scope.offset + start, end=g.scope.offset + end
+        text=g.source.text[start:end], start=g.source.offset + start, end=g.source.offset + end
     )
 
 
@@ -51,9 +74,9 @@ class _Decision(Draft):
     @staticmethod
     def candidate(g: Grounder) -> Any:
         """The candidate this decision is about, or None (noted) if there is no such one."""
-        if g.index < len(g.scope.candidates):
-            return g.scope.candidates[g.index]
-        g.problems.append(f"{g.label}: there are only {len(g.scope.candidates)} candidates")
+        if g.index < len(g.source.candidates):
+            return g.source.candidates[g.index]
+        g.problems.append(f"{g.label}: there are only {len(g.source.candidates)} candidates")
         return None
 
 
@@ -127,7 +150,7 @@ class EventDecision(_Decision):
             recipient=_mention(g, candidate.recipient),
             location=None if candidate.location is None else _span(g, *candidate.location),
             time=None if candidate.time is None else _span(g, *candidate.time),
-            summary=" ".join(g.scope.text[start:end].split())[:200],
+            summary=" ".join(g.source.text[start:end].split())[:200],
         )
 
 

@@ -22,7 +22,6 @@ from rich.text import Text
 
 from llmextract.article import read_article
 from llmextract.batch import write_file
-from llmextract.client import probe_modes
 from llmextract.embedded import shared_server
 from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.examples import load_examples
@@ -452,6 +451,8 @@ def endpoints_check(
     api_key: ApiKeyOpt = None,
 ) -> None:
     """Ask the endpoint one small structured question in each mode; report which work."""
+    from llmextract.probe import probe_modes
+
     try:
         settings = Settings.from_env(
             profile=profile, base_url=base_url, model=model, api_key=api_key, transport_retries=0

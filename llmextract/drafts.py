@@ -1,10 +1,12 @@
 """What the model fills in: bounded draft schemas whose validators ground every span.
 
 A draft holds the model's words; grounding turns each quoted passage into a
-:class:`~llmextract.schemas.Span` by finding it in the text the model was shown. While a
-:func:`grounding_scope` is strict, an ungrounded span fails validation, so instructor re-asks
-the model with the message; once the re-asks are spent, :func:`salvage` keeps what can be
-grounded from the last answer and records the rest as dropped.
+:class:`~llmextract.schemas.Span` by finding it in the text the model was shown, which the
+validators get as pydantic's validation context (:func:`grounding_context`; instructor
+passes its ``context=`` on). While grounding is strict, an ungrounded span fails validation,
+so instructor re-asks the model with the message; once the re-asks are spent,
+:func:`salvage` keeps what can be grounded from the last answer and records the rest as
+dropped. Without that context, drafts validate as plain data and ground nothing.
 
 Every list and string has a size limit: without them a small model loops until it runs out
 of tokens. Pure: no client, no I/O.
@@ -12,14 +14,20 @@ of tokens. Pure: no client, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import jiter
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from llmextract.grounding import align_span, occurs
 from llmextract.schemas import (
@@ -41,9 +49,10 @@ __all__ = [
     "EventList",
     "Grounder",
     "QuoteList",
+    "Source",
     "StanceList",
     "draft_list_for",
-    "grounding_scope",
+    "grounding_context",
     "salvage",
     "usable_answer",
 ]
@@ -53,40 +62,42 @@ _MAX_PROBLEMS_SHOWN = 6
 _SPEAKER_PLACEHOLDERS = frozenset({"", "unknown", "none", "null", "n/a", "unnamed"})
 
 
-@dataclass
-class _Scope:
-    text: str
-    offset: int
-    strict: bool
-    candidates: Sequence[Any] = ()
+_SOURCE = "llmextract.source"  # the key of the validation context that grounding reads
 
 
-_scope: ContextVar[_Scope | None] = ContextVar("llmextract_grounding_scope", default=None)
-
-
-@contextmanager
-def grounding_scope(
-    text: str, *, offset: int = 0, strict: bool = True, candidates: Sequence[Any] = ()
-) -> Iterator[None]:
-    """Ground drafts validated inside this block against ``text``.
+@dataclass(frozen=True)
+class Source:
+    """The text drafts are grounded in.
 
     ``offset`` is where ``text`` starts in the whole article, so spans come out in article
     coordinates; ``candidates`` are what the code found in ``text`` for the model to choose
-    from (see :mod:`llmextract.choices`). Outside any scope, drafts validate as plain data and
-    ground nothing.
+    from (see :mod:`llmextract.choices`). ``strict``: an ungrounded span fails validation.
     """
-    token = _scope.set(_Scope(text, offset, strict, candidates))
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+
+    text: str
+    offset: int = 0
+    strict: bool = True
+    candidates: Sequence[Any] = ()
+
+
+def grounding_context(
+    text: str, *, offset: int = 0, strict: bool = True, candidates: Sequence[Any] = ()
+) -> dict[str, Source]:
+    """The validation context that grounds drafts in ``text`` (see :class:`Source`): give it
+    to ``model_validate(..., context=...)`` or to the model client's ``ask``."""
+    return {_SOURCE: Source(text, offset, strict, tuple(candidates))}
+
+
+def _source(context: Any) -> Source | None:
+    source = context.get(_SOURCE) if isinstance(context, Mapping) else None
+    return source if isinstance(source, Source) else None
 
 
 @dataclass
 class Grounder:
     """Grounds the fields of one item and notes what failed."""
 
-    scope: _Scope
+    source: Source
     label: str
     index: int
     problems: list[str] = field(default_factory=list)
@@ -95,8 +106,8 @@ class Grounder:
     def span(self, name: str, value: str | None, *, near: int | None = None) -> Span | None:
         if value is None or not value.strip():
             return None
-        local_near = None if near is None else near - self.scope.offset
-        found = align_span(self.scope.text, value, near=local_near)
+        local_near = None if near is None else near - self.source.offset
+        found = align_span(self.source.text, value, near=local_near)
         if found is None:
             shown = value if len(value) <= 80 else value[:77] + "..."
             self.problems.append(
@@ -105,9 +116,9 @@ class Grounder:
             )
             return None
         return Span(
-            text=self.scope.text[found.start : found.end],
-            start=self.scope.offset + found.start,
-            end=self.scope.offset + found.end,
+            text=self.source.text[found.start : found.end],
+            start=self.source.offset + found.start,
+            end=self.source.offset + found.end,
             alignment=found.status,
         )
 
@@ -115,7 +126,7 @@ class Grounder:
         """Keep a free-text name only if the article mentions it."""
         if value is None or value.strip().lower() in _SPEAKER_PLACEHOLDERS:
             return None
-        if occurs(self.scope.text, value):
+        if occurs(self.source.text, value):
             return value.strip()
         self.notes.append(f"{self.label}.{name} {value!r} removed: not in the article")
         return None
@@ -244,7 +255,7 @@ class DraftList(BaseModel):
 
     @property
     def records(self) -> list[Any]:
-        """Grounded records (empty outside a grounding scope)."""
+        """Grounded records (none when validated without a grounding context)."""
         return list(self._records)
 
     @property
@@ -252,15 +263,15 @@ class DraftList(BaseModel):
         return list(self._dropped)
 
     @model_validator(mode="after")
-    def _ground_all(self) -> DraftList:
-        scope = _scope.get()
-        if scope is not None:
-            self._records, self._dropped = _ground_drafts(self.task, self.drafts(), scope)
+    def _ground_all(self, info: ValidationInfo) -> DraftList:
+        source = _source(info.context)
+        if source is not None:
+            self._records, self._dropped = _ground_drafts(self.task, self.drafts(), source)
         return self
 
 
 def _ground_drafts(
-    task: Task, drafts: list[Draft], scope: _Scope
+    task: Task, drafts: list[Draft], source: Source
 ) -> tuple[list[Any], list[Dropped]]:
     records: list[Any] = []
     dropped: list[Dropped] = []
@@ -279,7 +290,7 @@ def _ground_drafts(
             )
             continue
         seen[key] = index
-        g = Grounder(scope, label, index)
+        g = Grounder(source, label, index)
         record = draft.ground(g)
         problems.extend(g.problems)
         if record is None and draft.declined():
@@ -298,7 +309,7 @@ def _ground_drafts(
             )
         dropped.extend(Dropped(task=task, reason=note, item=draft.model_dump()) for note in g.notes)
         records.append(record)
-    if problems and scope.strict:
+    if problems and source.strict:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
         more = len(problems) - len(shown)
         raise ValueError("\n".join(shown) + (f"\n(and {more} more like these)" if more > 0 else ""))
@@ -421,6 +432,6 @@ def salvage(
                 )
             )
     result = model.model_construct(None, **{model.list_field: drafts})
-    records, more = _ground_drafts(task, drafts, _Scope(text, offset, False, candidates))
+    records, more = _ground_drafts(task, drafts, Source(text, offset, False, tuple(candidates)))
     result._records, result._dropped = records, dropped + more
     return result

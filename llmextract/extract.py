@@ -1,9 +1,22 @@
 """The extraction pipeline, top to bottom.
 
-article -> for each task: load its prompt -> split the article into chunks on sentence
-boundaries -> for each chunk: render the prompt, ask the model (grounded, re-asked, retried;
-an answer cut off at the token limit splits the chunk in two) -> merge the chunks' records
--> one :class:`~llmextract.schemas.DocumentResult`.
+For each task of an article, its prompt is loaded and the article split into chunks on
+sentence boundaries; then, for each chunk (a passage):
+
+1. candidates: what the code finds for a choice prompt to offer (:func:`find_candidates`;
+   given ones instead, when the caller has them; none for a copy prompt);
+2. prompt: the requests that show the passage, and the candidates in groups
+   (:meth:`Prompt.render_requests`);
+3. model: each request asked of the model (:meth:`ModelClient.ask`: retried, cached);
+4. ground: the answer validated against the draft schema with the passage as validation
+   context (:func:`grounding_context`), whose validators ground every span;
+5. re-ask / salvage: an ungrounded or invalid answer is re-asked by instructor with the
+   error; once the re-asks are spent, or the answer was cut off at the token limit, what can
+   be grounded of it is kept (:func:`_salvaged`), and a cut-off passage is first split in two
+   and asked again;
+
+then the chunks' records are merged (:func:`_merge`) into one
+:class:`~llmextract.schemas.DocumentResult`.
 """
 
 from __future__ import annotations
@@ -18,13 +31,15 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from llmextract.article import Article
+from llmextract.choices import find_candidates
 from llmextract.chunking import make_chunks, split_sentences
-from llmextract.client import ModelClient, TruncatedAnswerError, document_deadline
-from llmextract.drafts import salvage, usable_answer
+from llmextract.client import AnswerError, InvalidAnswerError, ModelClient, TruncatedAnswerError
+from llmextract.drafts import DraftList, grounding_context, salvage, usable_answer
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, EndpointAnswerError, InputError
 from llmextract.examples import Example
-from llmextract.prompts import Prompt, PromptStyle, load_prompt
+from llmextract.prompts import Prompt, PromptStyle, Request, load_prompt
+from llmextract.retry import document_deadline
 from llmextract.schemas import (
     TASKS,
     DocumentResult,
@@ -178,7 +193,9 @@ async def _extract_task(
     given: Sequence[Any] | None = None,
 ) -> tuple[list[Any], list[Dropped]]:
     if given is not None:  # one decision per given candidate, against the whole article
-        return await _ask(model, prompt, text, 0, len(text), usage, depth=_MAX_SPLITS, given=given)
+        return await _extract_passage(
+            model, prompt, text, 0, len(text), usage, depth=_MAX_SPLITS, given=given
+        )
     chunks = make_chunks(
         text,
         max_chars=settings.endpoint.chunk_chars,
@@ -187,13 +204,15 @@ async def _extract_task(
     records: list[Any] = []
     dropped: list[Dropped] = []
     for chunk in chunks:
-        found, lost = await _ask(model, prompt, text, chunk.start, chunk.end, usage, depth=0)
+        found, lost = await _extract_passage(
+            model, prompt, text, chunk.start, chunk.end, usage, depth=0
+        )
         records.extend(found)
         dropped.extend(lost)
     return _merge(records), dropped
 
 
-async def _ask(
+async def _extract_passage(
     model: ModelClient,
     prompt: Prompt,
     text: str,
@@ -211,47 +230,74 @@ async def _ask(
     about every candidate of the passage.
     """
     passage = text[start:end]
-    requests = prompt.prepare(passage, given)  # none: a choice prompt found no candidates
+    candidates = _candidates(prompt, passage, given)
+    requests = prompt.render_requests(passage, candidates)  # none: no candidates found
     records: list[Any] = []
     dropped: list[Dropped] = []
     for request in requests:
+        context = grounding_context(passage, offset=start, candidates=request.candidates)
         try:
             answer = await model.ask(
-                request.messages,
-                request.schema,
-                text=passage,
-                offset=start,
-                usage=usage,
-                candidates=request.candidates,
+                request.messages, request.schema, context=context, usage=usage, label=prompt.task
             )
-            records.extend(answer.records)
-            dropped.extend(answer.dropped)
         except TruncatedAnswerError as error:
             middle = _middle_boundary(passage)
             if len(requests) == 1 and depth < _MAX_SPLITS and middle is not None:
-                first = await _ask(
+                _keep_if_usable(request, error)  # a rerun replays it, then the halves
+                first = await _extract_passage(
                     model, prompt, text, start, start + middle, usage, depth=depth + 1
                 )
-                second = await _ask(
+                second = await _extract_passage(
                     model, prompt, text, start + middle, end, usage, depth=depth + 1
                 )
                 return first[0] + second[0], first[1] + second[1]
-            if not usable_answer(request.schema, error.raw):
-                raise EndpointAnswerError(
-                    f"the model gave no usable answer for {prompt.task}: {error}"
-                ) from None
-            kept = salvage(
-                request.schema,
-                error.raw,
-                passage,
-                offset=start,
-                why=str(error),
-                cut_off=True,
-                candidates=request.candidates,
-            )
-            records.extend(kept.records)
-            dropped.extend(kept.dropped)
+            answer = _salvaged(prompt.task, request, error, passage, start)
+        except InvalidAnswerError as error:
+            answer = _salvaged(prompt.task, request, error, passage, start)
+        records.extend(answer.records)
+        dropped.extend(answer.dropped)
     return records, dropped
+
+
+def _candidates(prompt: Prompt, passage: str, given: Sequence[Any] | None) -> Sequence[Any] | None:
+    """What a choice prompt offers the model about ``passage``: ``given`` if the caller has
+    candidates, else what the code finds; None for a copy prompt, which offers nothing."""
+    if given is not None:
+        return given
+    return find_candidates(prompt.task, passage) if prompt.style == "choose" else None
+
+
+def _keep_if_usable(request: Request, error: AnswerError) -> bool:
+    """True if the failed answer is the task's JSON, whose items may be salvaged; then the
+    request's answers are cached like a valid one's (else a rerun asks again)."""
+    if not usable_answer(request.schema, error.raw):
+        return False
+    error.keep()
+    return True
+
+
+def _salvaged(
+    task: Task, request: Request, error: AnswerError, passage: str, start: int
+) -> DraftList:
+    """What can be grounded of an answer that failed validation or was cut off; the
+    document fails when that answer is not the task's JSON at all."""
+    if not _keep_if_usable(request, error):
+        if isinstance(error, InvalidAnswerError):
+            raise EndpointAnswerError(
+                f"the model gave no usable answer for {task} after {error.tries} tries "
+                f"({error.why}); retry with --retry-errors, or try another --mode (llmextract "
+                "endpoints check shows which work)"
+            ) from None
+        raise EndpointAnswerError(f"the model gave no usable answer for {task}: {error}") from None
+    return salvage(
+        request.schema,
+        error.raw,
+        passage,
+        offset=start,
+        why=error.why,
+        cut_off=isinstance(error, TruncatedAnswerError),
+        candidates=request.candidates,
+    )
 
 
 def _middle_boundary(passage: str) -> int | None:

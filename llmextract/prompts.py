@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import cache
@@ -28,14 +28,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from llmextract.candidates import (
-    EventCandidate,
-    QuoteCandidate,
-    StanceCandidate,
-    find_events,
-    find_quotes,
-    find_stances,
-)
+from llmextract.candidates import EventCandidate, QuoteCandidate, StanceCandidate
 from llmextract.choices import base_choice_schema, choice_schema
 from llmextract.drafts import MAX_ITEMS, DraftList, draft_list_for
 from llmextract.errors import PromptError
@@ -60,7 +53,6 @@ PromptStyle = Literal["copy", "choose"]
 # task (see llmextract.choices), e.g. {# llmextract: choose speaker #}.
 _CHOOSE_MARK = re.compile(r"\{# llmextract: choose(?: (?P<decisions>[a-z]+))? #\}")
 _CHOICE_LIMIT = 16  # candidates per request: one decision each keeps the answer short
-_FINDER_LIMIT = 10_000  # candidates per passage: in effect, all of them
 
 
 @dataclass(frozen=True)
@@ -78,8 +70,8 @@ class Prompt:
 
     A ``copy`` prompt asks the model to copy spans out of the article; a ``choose`` prompt
     (its first line is ``{# llmextract: choose #}``, or ``{# llmextract: choose NAME #}``
-    for the task's decision schema NAME) shows numbered candidates found by code and asks for
-    one decision each (see :mod:`llmextract.choices`).
+    for the task's decision schema NAME) shows numbered candidates found by code
+    (:func:`llmextract.choices.find_candidates`) and asks for one decision each.
     """
 
     name: str
@@ -102,13 +94,15 @@ class Prompt:
             self, examples=chosen, id=_prompt_id(self.name, self.source, self.schema, chosen)
         )
 
-    def prepare(self, passage: str, candidates: Sequence[Any] | None = None) -> list[Request]:
+    def render_requests(
+        self, passage: str, candidates: Sequence[Any] | None = None
+    ) -> list[Request]:
         """The requests for one article (or chunk of one); none if there is nothing to ask.
 
-        A copy prompt makes one request. A choice prompt makes one per group of at most
-        16 candidates, each showing the whole passage, so that every candidate is decided
-        on and every answer stays short. The candidates are those the code finds in
-        ``passage``, or ``candidates`` (offsets into ``passage``) when the caller has them.
+        A copy prompt makes one request, and takes no ``candidates``. A choice prompt makes
+        one per group of at most 16 ``candidates`` (offsets into ``passage``), each showing
+        the whole passage, so that every candidate is decided on and every answer stays
+        short.
         """
         if self.style == "copy":
             if candidates is not None:
@@ -117,11 +111,12 @@ class Prompt:
                     "(--prompt v2 or later)"
                 )
             return [Request(self.render(passage), self.schema)]
-        found = (
-            tuple(_FINDERS[self.task](passage, limit=_FINDER_LIMIT))
-            if candidates is None
-            else tuple(candidates)
-        )
+        if candidates is None:
+            raise PromptError(
+                f"{self.name} is a choice prompt: give it the candidates to decide about "
+                "(llmextract.choices.find_candidates)"
+            )
+        found = tuple(candidates)
         requests = []
         for first in range(0, len(found), _CHOICE_LIMIT):
             group = found[first : first + _CHOICE_LIMIT]
@@ -157,13 +152,6 @@ class Prompt:
                 shots += [passage, {"role": "assistant", "content": json.dumps(example.answer)}]
             messages = [messages[0], *shots, messages[1]]
         return messages
-
-
-_FINDERS: dict[Task, Callable[..., Sequence[Any]]] = {
-    "quotes": find_quotes,
-    "events": find_events,
-    "stances": find_stances,
-}
 
 
 def _clip(text: str, limit: int = 240) -> str:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
 from llmextract.choices import base_choice_schema, choice_schema
-from llmextract.drafts import grounding_scope, salvage
+from llmextract.drafts import grounding_context, salvage
 from llmextract.errors import PromptError
 from llmextract.schemas import EventType
 
@@ -35,8 +35,8 @@ def decide(
     task: str, candidates: tuple[object, ...], decisions: list[dict[str, object]], offset: int = 0
 ):  # type: ignore[no-untyped-def]
     schema = choice_schema(base_choice_schema(task), len(candidates))  # type: ignore[arg-type]
-    with grounding_scope(TEXT, offset=offset, candidates=candidates):
-        return schema.model_validate({"decisions": decisions})
+    context = grounding_context(TEXT, offset=offset, candidates=candidates)
+    return schema.model_validate({"decisions": decisions}, context=context)
 
 
 def test_quote_decisions_become_grounded_records() -> None:
@@ -119,13 +119,13 @@ def test_salvage_maps_the_decisions_it_can_parse() -> None:
 def test_speaker_decisions_one_number_says_who_or_nobody() -> None:
     schema = choice_schema(base_choice_schema("quotes", "speaker"), len(QUOTES))
     assert schema.__name__ == "QuoteSpeakerChoices"
-    with grounding_scope(TEXT, candidates=QUOTES):
-        result = schema.model_validate({"decisions": [{"speaker": 2}, {"speaker": 0}]})
+    context = grounding_context(TEXT, candidates=QUOTES)
+    result = schema.model_validate({"decisions": [{"speaker": 2}, {"speaker": 0}]}, context=context)
     [quote] = result.records  # "Sea Guard" (0: nobody said it) is turned down
     assert quote.content.text == "We cannot wait,"
     assert quote.speaker is not None and quote.speaker.text == "Elena Ruiz"  # the 2nd option
-    with pytest.raises(ValidationError), grounding_scope(TEXT, candidates=QUOTES):
-        schema.model_validate({"decisions": [{"speaker": 4}, {"speaker": 0}]})  # not an option
+    with pytest.raises(ValidationError):  # 4 is not an option
+        schema.model_validate({"decisions": [{"speaker": 4}, {"speaker": 0}]}, context=context)
 
 
 def test_unknown_decision_schemas_are_a_clear_error() -> None:
@@ -136,9 +136,11 @@ def test_unknown_decision_schemas_are_a_clear_error() -> None:
 def test_polarity_decisions_classify_every_candidate() -> None:
     phrase = StanceCandidate(0, 33, TEXT[:33], None, "the wall", None)  # the article's own
     schema = choice_schema(base_choice_schema("stances", "polarity"), 1)
-    with grounding_scope(TEXT, candidates=(phrase,)):
-        [stance] = schema.model_validate({"decisions": [{"polarity": "oppose"}]}).records
-        with pytest.raises(ValidationError):  # "none" is not an answer here
-            schema.model_validate({"decisions": [{"polarity": "none"}]})
+    context = grounding_context(TEXT, candidates=(phrase,))
+    [stance] = schema.model_validate(
+        {"decisions": [{"polarity": "oppose"}]}, context=context
+    ).records
+    with pytest.raises(ValidationError):  # "none" is not an answer here
+        schema.model_validate({"decisions": [{"polarity": "none"}]}, context=context)
     assert (stance.holder, stance.target, stance.polarity) == (None, "the wall", "oppose")
     assert stance.evidence.text == TEXT[:33]

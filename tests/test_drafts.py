@@ -7,7 +7,14 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from llmextract.drafts import MAX_ITEMS, EventList, QuoteList, StanceList, grounding_scope, salvage
+from llmextract.drafts import (
+    MAX_ITEMS,
+    EventList,
+    QuoteList,
+    StanceList,
+    grounding_context,
+    salvage,
+)
 
 TEXT = (
     "Café owner Zoë Martín said the plan was “a disaster for the street”. "
@@ -25,15 +32,16 @@ def quote(**fields: object) -> dict[str, object]:
     } | fields
 
 
-def test_without_a_scope_drafts_are_plain_data() -> None:
+def test_without_a_grounding_context_drafts_are_plain_data() -> None:
     drafts = QuoteList.model_validate({"quotes": [quote(content="anything at all")]})
     assert drafts.records == [] and drafts.dropped == []
 
 
 def test_spans_are_grounded_with_offsets_into_the_whole_article() -> None:
     offset = 1000
-    with grounding_scope(TEXT, offset=offset):
-        drafts = QuoteList.model_validate({"quotes": [quote()]})
+    drafts = QuoteList.model_validate(
+        {"quotes": [quote()]}, context=grounding_context(TEXT, offset=offset)
+    )
     [record] = drafts.records
     assert record.content.start - offset == TEXT.index("a disaster")
     assert TEXT[record.content.start - offset : record.content.end - offset] == record.content.text
@@ -42,30 +50,31 @@ def test_spans_are_grounded_with_offsets_into_the_whole_article() -> None:
 
 
 def test_curly_quotes_and_case_align_as_normalised() -> None:
-    with grounding_scope(TEXT):
-        drafts = QuoteList.model_validate(
-            {"quotes": [quote(content='"A disaster for the street"')]}
-        )
+    drafts = QuoteList.model_validate(
+        {"quotes": [quote(content='"A disaster for the street"')]},
+        context=grounding_context(TEXT),
+    )
     [record] = drafts.records
     assert record.content.alignment == "normalised"
     assert TEXT[record.content.start : record.content.end] == record.content.text
 
 
 def test_invented_span_fails_strict_validation_with_a_fix() -> None:
-    with grounding_scope(TEXT), pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         QuoteList.model_validate(
-            {"quotes": [quote(), quote(content="we will sue the mayor tomorrow")]}
+            {"quotes": [quote(), quote(content="we will sue the mayor tomorrow")]},
+            context=grounding_context(TEXT),
         )
     message = str(caught.value)
     assert "quotes[1].content" in message
     assert "Copy the words exactly" in message
 
 
-def test_lenient_scope_drops_the_item_and_keeps_the_rest() -> None:
-    with grounding_scope(TEXT, strict=False):
-        drafts = QuoteList.model_validate(
-            {"quotes": [quote(), quote(content="we will sue the mayor tomorrow")]}
-        )
+def test_lenient_grounding_drops_the_item_and_keeps_the_rest() -> None:
+    drafts = QuoteList.model_validate(
+        {"quotes": [quote(), quote(content="we will sue the mayor tomorrow")]},
+        context=grounding_context(TEXT, strict=False),
+    )
     assert len(drafts.records) == 1
     [dropped] = drafts.dropped
     assert "not in the article" in dropped.reason
@@ -73,15 +82,17 @@ def test_lenient_scope_drops_the_item_and_keeps_the_rest() -> None:
 
 
 def test_unknown_speaker_name_is_removed_not_invented() -> None:
-    with grounding_scope(TEXT):
-        drafts = QuoteList.model_validate({"quotes": [quote(speaker_name="Marie Curie")]})
+    drafts = QuoteList.model_validate(
+        {"quotes": [quote(speaker_name="Marie Curie")]}, context=grounding_context(TEXT)
+    )
     assert drafts.records[0].speaker_name is None
     assert "Marie Curie" in drafts.dropped[0].reason
 
 
 def test_duplicates_are_dropped_with_reason() -> None:
-    with grounding_scope(TEXT):
-        drafts = QuoteList.model_validate({"quotes": [quote(), quote()]})
+    drafts = QuoteList.model_validate(
+        {"quotes": [quote(), quote()]}, context=grounding_context(TEXT)
+    )
     assert len(drafts.records) == 1
     assert "repeats quotes[0]" in drafts.dropped[0].reason
 
@@ -110,9 +121,9 @@ def test_events_and_stances_ground_their_spans() -> None:
         "polarity": "oppose",
         "evidence": "the plan was “a disaster for the street”",
     }
-    with grounding_scope(TEXT):
-        [e] = EventList.model_validate({"events": [event]}).records
-        [s] = StanceList.model_validate({"stances": [stance]}).records
+    context = grounding_context(TEXT)
+    [e] = EventList.model_validate({"events": [event]}, context=context).records
+    [s] = StanceList.model_validate({"stances": [stance]}, context=context).records
     assert (e.trigger.text, e.actor.text, e.location.text, e.time.text) == (
         "rejected",
         "The city council",
@@ -120,8 +131,8 @@ def test_events_and_stances_ground_their_spans() -> None:
         "on Monday",
     )
     assert s.evidence.alignment == "exact" and s.polarity == "oppose"
-    with grounding_scope(TEXT), pytest.raises(ValidationError):
-        EventList.model_validate({"events": [event | {"type": "INVADE"}]})
+    with pytest.raises(ValidationError):
+        EventList.model_validate({"events": [event | {"type": "INVADE"}]}, context=context)
 
 
 def test_salvage_keeps_valid_grounded_items_from_a_broken_answer() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -327,3 +328,68 @@ def test_more_candidates_than_one_request_holds_are_all_decided(
     assert offered == [16, 16, 8]  # 40 candidates in groups of at most 16
     assert len(result.quotes) == 40  # none left out
     assert assert_grounded(text, json.loads(result.model_dump_json())) >= 40
+
+
+@pytest.mark.parametrize("supports", [("tools",), ("json_object",)])
+def test_the_article_reaches_the_model_verbatim_never_as_a_template(
+    scripted_server: ScriptedServer, supports: tuple[str, ...]
+) -> None:
+    """The article travels beside the grounding context, which must not turn the messages
+    into templates: Jinja syntax and indentation in the news arrive as written."""
+    text = (
+        '    "We cannot wait for the next flood to take the fish market," Mayor Elena Ruiz '
+        "told reporters.\n    Her {{ 7 * 7 }} plan {% if x %}and {# this #} are{% endif %} "
+        "text, {{ undefined.name }} too."
+    )
+    scripted_server.enqueue(Reply(arguments={"quotes": [MAYOR]}))
+    result = quotes_only(scripted_server, text, supports=supports)
+    assert [q["content"]["text"] for q in result["quotes"]] == [MAYOR["content"]]
+    body = scripted_server.requests[0].body
+    assert body is not None and text.strip() in body["messages"][-1]["content"]
+
+
+def cached_settings(server: ScriptedServer, tmp_path: object, **overrides: object) -> object:
+    return replace(settings_for(server.url, **overrides), cache_dir=tmp_path)
+
+
+def test_a_salvaged_answer_is_cached_and_replayed(
+    scripted_server: ScriptedServer, sample_text: str, tmp_path: object
+) -> None:
+    scripted_server.enqueue(*[Reply(arguments={"quotes": [MAYOR, INVENTED]})] * 3)
+    settings = cached_settings(scripted_server, tmp_path)
+    first = extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]
+    again = extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]
+    assert len(scripted_server.requests) == 3
+    assert (again.usage.requests, again.usage.cached) == (0, 3)
+    assert again.quotes == first.quotes and again.dropped == first.dropped
+    assert [q.content.text for q in again.quotes] == [MAYOR["content"]]
+
+
+def test_an_unusable_answer_is_not_cached_so_a_rerun_asks_again(
+    scripted_server: ScriptedServer, sample_text: str, tmp_path: object
+) -> None:
+    scripted_server.enqueue(*[Reply(content="{not json")] * 3)
+    settings = cached_settings(scripted_server, tmp_path, supports=("json_object",))
+    with pytest.raises(EndpointAnswerError, match="no usable answer for quotes after 3 tries"):
+        extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]
+    again = extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]
+    assert (again.usage.requests, again.usage.cached) == (1, 0) and again.quotes
+
+
+def test_a_cut_off_answer_and_its_halves_are_replayed_from_the_cache(
+    scripted_server: ScriptedServer, sample_text: str, tmp_path: object
+) -> None:
+    cut = json.dumps({"quotes": [MAYOR, MAYOR | {"content": "This wall buys"}]})[:-20]
+    scripted_server.enqueue(
+        Reply(content=cut, finish_reason="length"),
+        Reply(arguments={"quotes": [MAYOR]}),
+        Reply(arguments={"quotes": []}),
+    )
+    settings = cached_settings(scripted_server, tmp_path, supports=("json_object",))
+    first = extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]
+    again = extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]
+    assert len(scripted_server.requests) == 3
+    assert (again.usage.requests, again.usage.cached) == (0, 3)
+    assert again.quotes == first.quotes and [q.content.text for q in again.quotes] == [
+        MAYOR["content"]
+    ]

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from llmextract import client as client_module
-from llmextract.client import _Pacer
+from llmextract import pacing
+from llmextract.pacing import Pacer
 
 
 class Clock:
@@ -28,12 +28,12 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(client_module.time, "monotonic", fake.monotonic)
-    monkeypatch.setattr(client_module.asyncio, "sleep", fake.sleep)
+    monkeypatch.setattr(pacing.time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(pacing.asyncio, "sleep", fake.sleep)
     return fake
 
 
-def starts(pacer: _Pacer, clock: Clock, count: int) -> list[float]:
+def starts(pacer: Pacer, clock: Clock, count: int) -> list[float]:
     times = []
 
     async def run() -> None:
@@ -46,20 +46,20 @@ def starts(pacer: _Pacer, clock: Clock, count: int) -> list[float]:
 
 
 def test_no_pacing_before_any_answer_or_with_one_slot(clock: Clock) -> None:
-    assert starts(_Pacer(16), clock, 5) == [0.0] * 5
-    single = _Pacer(1)
+    assert starts(Pacer(16), clock, 5) == [0.0] * 5
+    single = Pacer(1)
     single.observe(0.2)
     assert starts(single, clock, 3) == [0.0] * 3
 
 
 def test_a_burst_is_spread_over_the_latency(clock: Clock) -> None:
-    pacer = _Pacer(4)
+    pacer = Pacer(4)
     pacer.observe(0.2)  # gap: 0.8 x 0.2 / 4 = 0.04 s; the first three go at once
     assert starts(pacer, clock, 6) == [0.0, 0.0, 0.0, 0.04, 0.08, 0.12]
 
 
 def test_idle_time_earns_at_most_two_immediate_starts(clock: Clock) -> None:
-    pacer = _Pacer(4)
+    pacer = Pacer(4)
     pacer.observe(0.2)
     starts(pacer, clock, 1)
     clock.now += 10  # a long pause
@@ -68,7 +68,7 @@ def test_idle_time_earns_at_most_two_immediate_starts(clock: Clock) -> None:
 
 
 def test_latency_is_a_moving_average() -> None:
-    pacer = _Pacer(2)
+    pacer = Pacer(2)
     pacer.observe(1.0)
     pacer.observe(2.0)
     assert pacer.latency == pytest.approx(1.2)

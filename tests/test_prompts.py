@@ -4,6 +4,7 @@ import pytest
 
 from llmextract import PromptError, load_prompt
 from llmextract.candidates import StanceCandidate
+from llmextract.choices import find_candidates
 from llmextract.drafts import QuoteList
 from llmextract.prompts import list_prompts, prompt_dir
 from llmextract.schemas import TASKS
@@ -80,13 +81,13 @@ def test_given_candidates_replace_the_found_ones() -> None:
     start = text.index(phrase)
     given = [StanceCandidate(start, start + len(phrase), phrase, None, "the council", None)]
     prompt = load_prompt("stances", "v2")
-    (request,) = prompt.prepare(text, given)
+    (request,) = prompt.render_requests(text, given)
     shown = request.messages[-1]["content"]
     assert 'the writer toward the council: "clung to a fragile plan" (likely: unknown)' in shown
     assert "Mayor Ruiz" not in shown.split("Candidates:")[1]  # the found stance is not asked
     assert request.candidates == tuple(given)
     with pytest.raises(PromptError, match="choice prompt"):
-        load_prompt("stances", "v1").prepare(text, given)
+        load_prompt("stances", "v1").render_requests(text, given)
 
 
 def test_a_choice_prompt_names_its_decision_schema_on_its_first_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +97,8 @@ def test_a_choice_prompt_names_its_decision_schema_on_its_first_line(tmp_path, m
     monkeypatch.setattr("llmextract.prompts.prompt_dir", lambda: tmp_path)
     prompt = load_prompt("quotes", "v7")
     assert prompt.style == "choose" and prompt.schema.__name__ == "QuoteSpeakerChoices"
-    (request,) = prompt.prepare('Ann Lee said "we will build the wall soon" on Monday.')
+    passage = 'Ann Lee said "we will build the wall soon" on Monday.'
+    (request,) = prompt.render_requests(passage, find_candidates("quotes", passage))
     assert request.schema.__name__ == "QuoteSpeakerChoices"
     assert (
         "speaker" in request.schema.model_json_schema()["$defs"]["QuoteSpeakerDecision"]["required"]

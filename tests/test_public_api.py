@@ -49,19 +49,58 @@ def _imports(module: str) -> set[str]:
     return seen
 
 
+PURE = (
+    "llmextract.schemas",
+    "llmextract.grounding",
+    "llmextract.drafts",
+    "llmextract.chunking",
+    "llmextract.candidates",
+    "llmextract.choices",
+    "llmextract.quotation",
+    "llmextract.examples",
+    "llmextract.evaluation.gold",
+    "llmextract.evaluation.matching",
+    "llmextract.evaluation.metrics",
+)
+CLIENT = (
+    "llmextract.client",
+    "llmextract.retry",
+    "llmextract.pacing",
+    "llmextract.probe",
+    "llmextract.transport",
+    "llmextract.cache",
+)
+
+
 def test_pure_modules_do_not_import_the_client() -> None:
-    for pure in (
-        "llmextract.schemas",
-        "llmextract.grounding",
-        "llmextract.drafts",
-        "llmextract.chunking",
-        "llmextract.candidates",
-        "llmextract.choices",
-        "llmextract.examples",
-        "llmextract.evaluation.gold",
-        "llmextract.evaluation.matching",
-        "llmextract.evaluation.metrics",
-    ):
+    for pure in PURE:
         imported = _imports(pure)
         assert not {m for m in imported if m.split(".")[0] in {"openai", "instructor", "httpx2"}}
-        assert "llmextract.client" not in imported
+        assert not imported & set(CLIENT), pure
+
+
+def test_the_client_knows_no_tasks() -> None:
+    """The transport gets a response model and a validation context; what a task is, how
+    its answer is grounded or salvaged, and what a prompt holds are the pipeline's."""
+    import ast
+    import importlib.util
+
+    task_modules = {
+        "llmextract.drafts",
+        "llmextract.choices",
+        "llmextract.candidates",
+        "llmextract.prompts",
+        "llmextract.extract",
+    }
+    for module in CLIENT:
+        assert not _imports(module) & task_modules, module
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None
+        tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+        from_schemas = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "llmextract.schemas"
+            for alias in node.names
+        }
+        assert from_schemas <= {"Usage"}, (module, from_schemas)  # no task records

@@ -26,7 +26,7 @@ from llmextract.drafts import (
     EventList,
     QuoteList,
     StanceList,
-    grounding_scope,
+    grounding_context,
 )
 from llmextract.testing import Reply, ScriptedServer
 from llmextract.testing.answers import default_arguments
@@ -308,8 +308,8 @@ def assert_grounded_and_valid(task: str, answer: dict[str, Any], article: str) -
     """The answer fits the task's draft schema and every item grounds in the article."""
     items = answer[task]
     assert 0 < len(items) <= MAX_ITEMS
-    with grounding_scope(article):  # strict: an ungrounded span fails validation
-        grounded = DRAFT_LISTS[task].model_validate(answer)
+    # strict: an ungrounded span fails validation
+    grounded = DRAFT_LISTS[task].model_validate(answer, context=grounding_context(article))
     assert len(grounded.records) == len(items)
     assert grounded.dropped == []
 

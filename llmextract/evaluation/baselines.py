@@ -15,9 +15,10 @@ from typing import Any
 import instructor
 import openai
 
+from llmextract.choices import find_candidates
 from llmextract.chunking import make_chunks
 from llmextract.client import INSTRUCTOR_MODES
-from llmextract.drafts import DraftList, grounding_scope
+from llmextract.drafts import DraftList, grounding_context
 from llmextract.errors import EndpointError
 from llmextract.prompts import load_prompt
 from llmextract.schemas import Event, Quote, Span, Stance, Task, Usage
@@ -39,10 +40,12 @@ def rule_extract(text: str, task: Task, *, chunk_chars: int = 6000) -> list[Any]
     prompt = load_prompt(task, style="choose")
     records: list[Any] = []
     for chunk in make_chunks(text, max_chars=chunk_chars, overlap_chars=0):
-        for request in prompt.prepare(chunk.text):
+        for request in prompt.render_requests(chunk.text, find_candidates(task, chunk.text)):
             decisions = [_best_guess(task, c) for c in request.candidates]
-            with grounding_scope(chunk.text, offset=chunk.start, candidates=request.candidates):
-                answer = request.schema.model_validate({"decisions": decisions})
+            context = grounding_context(
+                chunk.text, offset=chunk.start, candidates=request.candidates
+            )
+            answer = request.schema.model_validate({"decisions": decisions}, context=context)
             records.extend(answer.records)
     return records
 

@@ -5,11 +5,14 @@ instructor writes into the system message); the answer is built from the candida
 :mod:`llmextract.candidates` finds in the request's article, each with its most plausible
 option, and holds only items the task's draft schema accepts
 (:mod:`llmextract.drafts`), so grounding and scoring code downstream sees realistic,
-grounded data. Choice prompts get one decision per numbered candidate.
+grounded data. Choice prompts get one decision per numbered candidate. A schema that names
+no task (``llmextract endpoints check`` asks for a city and its country) gets a minimal valid
+instance of itself: every required field, strings a short word, numbers their minimum.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Literal
 
@@ -76,11 +79,14 @@ def default_arguments(request_body: JSONDict) -> JSONDict:
 
     The task (quotes, events or stances) comes from the requested schema; the items are
     :mod:`llmextract.candidates` found in the article, each with its most plausible
-    option.  ``{}`` if the task is unknown.
+    option. A schema of no task gets a minimal instance of itself; a request with no
+    schema at all gets ``{}``.
     """
     task = _detect_task(request_body)
     if task is None:
-        return {}
+        schema = _requested_schema(request_body)
+        instance = None if schema is None else _minimal(schema, schema)
+        return instance if isinstance(instance, dict) else {}
     if task == "decisions":
         return {"decisions": _decisions(request_body)}
     return {task: _answer(task, _article(request_body))}
@@ -215,3 +221,92 @@ def _answer(task: Task, article: str) -> list[JSONDict]:
         if len(kept) == MAX_ITEMS:
             break
     return kept
+
+
+def _requested_schema(body: JSONDict) -> JSONDict | None:
+    """The JSON schema the request asks the answer to fit: a tool's parameters, the
+    response_format's schema, or the one instructor's JSON modes write into a message."""
+    tool = chosen_tool(body)
+    if tool is not None and isinstance(tool.get("parameters"), dict):
+        return dict(tool["parameters"])
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and isinstance(response_format.get("json_schema"), dict):
+        schema = response_format["json_schema"].get("schema")
+        if isinstance(schema, dict):
+            return schema
+    decoder = json.JSONDecoder()
+    for message in messages(body):
+        text = _ARTICLE_RE.sub("", message_text(message))
+        for brace in re.finditer(r"\{", text):
+            try:
+                value, _ = decoder.raw_decode(text, brace.start())
+            except ValueError:
+                continue
+            if isinstance(value, dict) and isinstance(value.get("properties"), dict):
+                return value
+    return None
+
+
+_SHORT_STRING = "example"
+_MAX_DEPTH = 32  # a schema that refers to itself is followed this deep, then left empty
+
+
+def _minimal(schema: Any, root: JSONDict, depth: int = 0) -> Any:
+    """The smallest value ``schema`` accepts (within ``root``'s definitions), as far as a
+    plain reading of JSON Schema goes: required properties only, no optional ones."""
+    if not isinstance(schema, dict) or depth > _MAX_DEPTH:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return _minimal(target, root, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    for combined in ("allOf", "anyOf", "oneOf"):
+        options = schema.get(combined)
+        if isinstance(options, list) and options:
+            useful = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+            return _minimal((useful or options)[0], root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        required = schema.get("required")
+        names = [n for n in required if isinstance(n, str)] if isinstance(required, list) else []
+        return {name: _minimal(properties.get(name, {}), root, depth + 1) for name in names}
+    if kind == "array":
+        least = schema.get("minItems")
+        count = least if isinstance(least, int) and 0 < least <= 100 else 0
+        return [_minimal(schema.get("items", {}), root, depth + 1) for _ in range(count)]
+    if kind == "string":
+        return _sized(schema)
+    if kind in ("integer", "number"):
+        return _least_number(schema, integer=kind == "integer")
+    if kind == "boolean":
+        return False
+    return None
+
+
+def _sized(schema: JSONDict) -> str:
+    least, most = schema.get("minLength"), schema.get("maxLength")
+    text = _SHORT_STRING
+    if isinstance(least, int) and len(text) < least:
+        text = text.ljust(least, "x")
+    if isinstance(most, int) and len(text) > most:
+        text = text[: max(most, 0)]
+    return text
+
+
+def _least_number(schema: JSONDict, *, integer: bool) -> int | float:
+    least = schema.get("minimum")
+    above = schema.get("exclusiveMinimum")
+    value: float = least if isinstance(least, int | float) else 0
+    if isinstance(above, int | float) and value <= above:
+        value = above + 1 if integer else above + 0.5
+    return int(value) if integer else value
