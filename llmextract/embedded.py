@@ -68,8 +68,16 @@ def _free_port() -> int:
 class EmbeddedServer:
     """``python -m llama_cpp.server`` on a free loopback port, as a context manager."""
 
-    def __init__(self, model_path: Path, *, n_ctx: int = 4096, start_timeout_s: float = 120.0):
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int | None = None,
+        n_ctx: int = 4096,
+        start_timeout_s: float = 120.0,
+    ):
         self.model_path = model_path
+        self.threads = threads or os.cpu_count() or 1
         self.n_ctx = n_ctx
         self.start_timeout_s = start_timeout_s
         self.url = ""
@@ -90,9 +98,9 @@ class EmbeddedServer:
             "127.0.0.1",
             "--port",
             str(port),
-            # llama.cpp's default is half the cores, measured about 1.5x slower here.
+            # llama.cpp's default is half the cores, measured about 1.5x slower when idle.
             "--n_threads",
-            str(os.cpu_count() or 1),
+            str(self.threads),
             "--n_ctx",
             str(self.n_ctx),
             "--verbose",
@@ -156,12 +164,15 @@ _shared: EmbeddedServer | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_server(model_override: str | None = None) -> EmbeddedServer:
-    """The process-wide embedded server, started on first use and stopped at exit."""
+def shared_server(model_override: str | None = None, threads: int | None = None) -> EmbeddedServer:
+    """The process-wide embedded server, started on first use and stopped at exit.
+
+    ``threads`` (None: one per core) applies when this call starts it.
+    """
     global _shared
     with _shared_lock:
         if _shared is None:
-            server = EmbeddedServer(embedded_model_path(model_override)).start()
+            server = EmbeddedServer(embedded_model_path(model_override), threads=threads).start()
             atexit.register(server.stop)
             _shared = server
         return _shared

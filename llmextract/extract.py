@@ -175,7 +175,9 @@ async def model_client(
         return
     base_url = None
     if settings.endpoint.is_embedded:
-        server = await asyncio.to_thread(shared_server, settings.embedded_model_path)
+        server = await asyncio.to_thread(
+            shared_server, settings.embedded_model_path, settings.embedded_threads
+        )
         base_url = server.url
     model = ModelClient(settings, base_url=base_url)
     try:

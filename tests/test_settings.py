@@ -140,3 +140,12 @@ def test_settings_from_env_takes_knobs(tmp_path: Path) -> None:
     settings = Settings.from_env(env(tmp_path), max_reasks=0, transport_retries=None)
     assert settings.max_reasks == 0
     assert settings.transport_retries == Settings().transport_retries
+
+
+def test_the_embedded_model_threads_come_from_the_environment() -> None:
+    env = {"LLMEXTRACT_CONFIG": "/nonexistent/config.toml", "LLMEXTRACT_EMBEDDED_THREADS": "1"}
+    assert Settings.from_env(env).embedded_threads == 1
+    assert Settings.from_env({"LLMEXTRACT_CONFIG": "/nonexistent/c.toml"}).embedded_threads is None
+    for bad in ("0", "two", "-3"):
+        with pytest.raises(ConfigError, match="LLMEXTRACT_EMBEDDED_THREADS"):
+            Settings.from_env({**env, "LLMEXTRACT_EMBEDDED_THREADS": bad})
