@@ -21,12 +21,12 @@ from rich.table import Table
 from rich.text import Text
 
 from llmextract.article import read_article
-from llmextract.batch import write_file
 from llmextract.client import probe_modes
 from llmextract.embedded import shared_server
 from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.examples import load_examples
 from llmextract.extract import extract, parse_tasks
+from llmextract.output import write_file
 from llmextract.prompts import list_prompts, load_prompt
 from llmextract.schemas import TASKS
 from llmextract.settings import Settings, cache_path, load_prices, load_profiles
@@ -297,7 +297,8 @@ def batch_command(
     stopped. Answers are cached, so a rerun of a finished batch makes no model calls.
     Requests, tokens and cost go to OUTPUT's .ledger.json.
     """
-    from llmextract.batch import BatchReport, arun_batch, claim_output, write_ledger
+    from llmextract.batch import BatchReport, arun_batch, write_ledger
+    from llmextract.output import claim_output
     from llmextract.sources import count_items, iter_source
 
     with ExitStack() as held, _terminate_as_interrupt() as terminated:
