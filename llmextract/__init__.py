@@ -4,6 +4,8 @@
 >>> result = extract("Ann Lee said: \\"We will win.\\"")  # doctest: +SKIP
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from llmextract.article import Article, read_article
 from llmextract.client import ModelClient
 from llmextract.errors import (
@@ -54,3 +56,8 @@ __all__ = [
     "load_prompt",
     "read_article",
 ]
+
+try:
+    __version__ = version("llmextract")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "unknown"

@@ -28,7 +28,8 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -57,6 +58,7 @@ from llmextract.output import (
     write_file,
 )
 from llmextract.pool import ordered_map
+from llmextract.rules import RULES, extract_rules, rule_prompts
 from llmextract.schemas import Usage
 from llmextract.settings import Settings
 from llmextract.sources import SourceItem
@@ -162,6 +164,8 @@ class _Signature:
 
     @classmethod
     def of(cls, job: Job) -> _Signature:
+        if job.rules:
+            return cls(RULES, tuple(rule_prompts(job.tasks).items()))
         prompts = []
         for task in parse_tasks(job.tasks):
             prompt = _prompt_for(task, job.prompts, job.settings.endpoint.prompt_style)
@@ -272,27 +276,39 @@ class Done:
 
 @dataclass(frozen=True)
 class Job:
-    """What to extract from every item; plain data, so it can travel to other processes."""
+    """What to extract from every item; plain data, so it can travel to other processes.
+
+    With ``rules``, the records come from the code alone (:mod:`llmextract.rules`): no
+    model is started and ``prompts``, ``examples`` and the endpoint are not used.
+    """
 
     settings: Settings
     tasks: tuple[str, ...]
     prompts: str | Mapping[str, str] | None = None
     examples: Mapping[str, Sequence[Example]] | None = None
+    rules: bool = False
 
 
-async def extract_record(model: ModelClient, item: SourceItem, job: Job) -> Done:
-    """The output line for ``item``; errors that would fail every item propagate."""
+async def extract_record(model: ModelClient | None, item: SourceItem, job: Job) -> Done:
+    """The output line for ``item``; errors that would fail every item propagate.
+
+    ``model`` is the job's client (None for a rules job).
+    """
     if not item.ok:
         return Done(item, _error_line(item, "InputError", item.error or "unusable"), "error")
+    article = Article(item.id, item.text or "")
     try:
-        result = await aextract(
-            Article(item.id, item.text or ""),
-            tasks=job.tasks,
-            prompts=job.prompts,
-            settings=job.settings,
-            client=model,
-            examples=job.examples,
-        )
+        if job.rules:
+            result = extract_rules(article, job.tasks)
+        else:
+            result = await aextract(
+                article,
+                tasks=job.tasks,
+                prompts=job.prompts,
+                settings=job.settings,
+                client=model,
+                examples=job.examples,
+            )
     except _FATAL:
         raise
     except LLMExtractError as error:
@@ -383,6 +399,16 @@ class BatchWriter:
             )
 
 
+@asynccontextmanager
+async def _job_model(job: Job) -> AsyncIterator[ModelClient | None]:
+    """The model client the job's items are extracted with; none for a rules job."""
+    if job.rules:
+        yield None
+        return
+    async with model_client(job.settings) as model:
+        yield model
+
+
 async def arun_batch(
     items: Iterable[SourceItem],
     output: Path,
@@ -391,6 +417,7 @@ async def arun_batch(
     tasks: Sequence[str],
     prompts: str | Mapping[str, str] | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
+    rules: bool = False,
     restart: bool = False,
     retry_errors: bool = False,
     report: BatchReport | None = None,
@@ -402,10 +429,11 @@ async def arun_batch(
     ``settings.in_flight`` requests are in flight; documents are started up to four times
     that far ahead so a slow one does not stall the rest (one at a time for a one-request
     server: see :attr:`Settings.documents_ahead`). Pass ``report`` to watch it fill (it
-    also tells an interrupted caller what was done).
+    also tells an interrupted caller what was done). With ``rules`` the records come from
+    the code alone and no model is started (see :class:`Job`).
     """
     report = report or BatchReport(output=output)
-    job = Job(settings, tuple(tasks), prompts, examples)
+    job = Job(settings, tuple(tasks), prompts, examples, rules)
     with claim_output(output):
         writer = BatchWriter(
             report, restart=restart, retry_errors=retry_errors, on_progress=on_progress, job=job
@@ -414,8 +442,9 @@ async def arun_batch(
         first = next(todo, None)
         if first is None:  # all done already: do not even start a model
             return report
-        async with model_client(settings) as model:
-            report.usage = model.total
+        async with _job_model(job) as model:
+            if model is not None:
+                report.usage = model.total
             with writer:
                 async for done in ordered_map(
                     itertools.chain([first], todo),
@@ -426,12 +455,15 @@ async def arun_batch(
     return report
 
 
-def write_ledger(report: BatchReport, settings: Settings, *, source: str, outcome: str) -> Path:
+def write_ledger(
+    report: BatchReport, settings: Settings, *, source: str, outcome: str, rules: bool = False
+) -> Path:
     """Add this invocation to the output's ledger (requests, tokens, cost); return its path.
 
     Each rerun of a batch adds one entry; ``total`` sums them. Cost needs a price for the
     model (``[prices."MODEL"]`` in the config file, or ``--prices FILE``). A ledger that
     cannot be written raises :class:`~llmextract.errors.InputError` and leaves the last one.
+    A rules batch (``rules``) records model ``rules`` and endpoint ``none``.
     """
     path = ledger_path(report.output)
     runs: list[dict[str, Any]] = []
@@ -448,12 +480,12 @@ def write_ledger(report: BatchReport, settings: Settings, *, source: str, outcom
             "seconds": round(report.elapsed, 3),
             "outcome": outcome,
             "input": source,
-            "model": settings.endpoint.model,
-            "endpoint": settings.endpoint.display_url,
+            "model": RULES if rules else settings.endpoint.model,
+            "endpoint": "none" if rules else settings.endpoint.display_url,
             "concurrency": settings.concurrency,
             "requests_per_minute": settings.requests_per_minute,
             "tokens_per_minute": settings.tokens_per_minute,
-            "cache": settings.cache_dir is not None,
+            "cache": settings.cache_dir is not None and not rules,
             "documents": {
                 "ok": report.ok,
                 "failed": report.failed,
