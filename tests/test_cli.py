@@ -7,7 +7,7 @@ import json
 import re
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
@@ -211,6 +211,13 @@ def test_every_help_reads_whole_at_80_columns_without_python_types() -> None:
         if len(re.findall(r"(?i)\bdefault\b", words)) != words.count("[default: "):
             problems.append(f"{where}: defaults not all shown as [default: ...]")
     assert not problems, "\n".join(problems)
+
+
+def test_convert_offers_every_dataset_there_is() -> None:
+    from llmextract.cli.evaluate import Dataset
+    from llmextract.evaluation.converters import DATASETS
+
+    assert get_args(Dataset) == DATASETS
 
 
 def test_every_command_that_asks_a_model_takes_the_same_knobs() -> None:

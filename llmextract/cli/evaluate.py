@@ -133,7 +133,7 @@ def eval_command(
             "--output",
             "-o",
             metavar="FILE",
-            help="Run record to write.  [default: runs/TIME-NAME.json]",
+            help="Run record to write.  [default: a new file in runs/]",
         ),
     ] = None,
     markdown: Annotated[
