@@ -38,11 +38,11 @@ class _Group(TyperGroup):
                 formatter.write_dl(rows)
 
 
-def _typer(help: str, **settings: Any) -> typer.Typer:
+def _typer(summary: str, **settings: Any) -> typer.Typer:
     """A (sub-)app whose help is plain text: option help holds brackets and quotes that Rich
     markup would eat ('llmextract[ray]'), and plain help wraps to any width."""
     return typer.Typer(
-        help=help,
+        help=summary,
         cls=_Group,
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},

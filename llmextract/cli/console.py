@@ -101,7 +101,7 @@ def batch_progress(report: BatchReport) -> Iterator[Callable[[BatchReport], None
     """A live bar on a terminal (done, failed, cached, rate, ETA, tokens); otherwise a
     plain line every 10 seconds and at the end."""
 
-    def status() -> str:
+    def summary() -> str:
         fresh = report.ok + report.failed
         rate = fresh / report.elapsed if report.elapsed > 0 else 0.0
         tokens = report.usage.prompt_tokens + report.usage.completion_tokens
@@ -116,7 +116,7 @@ def batch_progress(report: BatchReport) -> Iterator[Callable[[BatchReport], None
             TextColumn("{task.fields[status]}", markup=False), console=err, transient=False,
         ) as bar:  # fmt: skip
             job = bar.add_task("batch", total=report.total, status="starting…")
-            yield lambda r: bar.update(job, completed=r.done, status=status())
+            yield lambda r: bar.update(job, completed=r.done, status=summary())
         return
     last = 0.0
 
@@ -125,7 +125,7 @@ def batch_progress(report: BatchReport) -> Iterator[Callable[[BatchReport], None
         if r.elapsed - last >= 10 or (r.total is not None and r.done >= r.total):
             last = r.elapsed
             of = f"/{r.total}" if r.total is not None else ""
-            print(f"batch: {r.done}{of} lines; {status()}", file=sys.stderr, flush=True)
+            print(f"batch: {r.done}{of} lines; {summary()}", file=sys.stderr, flush=True)
 
     yield line
 
