@@ -4,7 +4,7 @@
 >>> result = extract("Ann Lee said: \\"We will win.\\"")  # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata
 
 from llmextract.article import Article, read_article
 from llmextract.client import ModelClient
@@ -58,6 +58,6 @@ __all__ = [
 ]
 
 try:
-    __version__ = version("llmextract")
-except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = importlib.metadata.version("llmextract")
+except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "unknown"
