@@ -4,6 +4,8 @@
 >>> result = extract("Ann Lee said: \\"We will win.\\"")  # doctest: +SKIP
 """
 
+import importlib.metadata
+
 from llmextract.article import Article, read_article
 from llmextract.client import ModelClient
 from llmextract.errors import (
@@ -54,3 +56,8 @@ __all__ = [
     "load_prompt",
     "read_article",
 ]
+
+try:
+    __version__ = importlib.metadata.version("llmextract")
+except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "unknown"

@@ -1,3 +1,3 @@
-from llmextract.cli import app
+from llmextract.cli import main
 
-app(prog_name="llmextract")
+main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,8 @@ def read_article(path: str, *, encoding: str = "utf-8", article_id: str | None =
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(
-            f"{path}: is a directory; give one article file (batches come later)"
+            f"{path}: is a directory; give one article file, or extract from each of its "
+            f".txt files with: llmextract batch {shlex.quote(path)} -o results.jsonl"
         ) from None
     except PermissionError:
         raise InputError(f"{path}: permission denied; check the file's permissions") from None

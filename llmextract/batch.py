@@ -17,26 +17,19 @@ batch instead of writing thousands of identical error records; so does an endpoi
 stays unreachable for many documents in a row, and so does a write that fails (a full
 disk). Either way, what was written stays written, and rerunning continues.
 
-The output is owned by one batch at a time (:func:`claim_output`): it must be a regular
-file, or not exist yet, in a folder where a lock file can be made beside it (``.NAME.lock``,
-held with ``flock``, so a crash releases it), and it must not be the input. A new output and
-its ledger are created private (0600); a resumed one keeps its mode. A resume refuses an
-output whose results came from another model, other tasks or other prompts. Files written
-whole (the ledger, and every other command's output) go through :func:`write_file`.
+The output is owned by one batch at a time and created private (see :mod:`llmextract.output`,
+which also writes the ledger whole). A resume refuses an output whose results came from
+another model, other tasks or other prompts.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import itertools
 import json
 import os
-import stat
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +48,17 @@ from llmextract.errors import (
 )
 from llmextract.examples import Example
 from llmextract.extract import _prompt_for, aextract, model_client, parse_tasks
+from llmextract.output import (
+    check_output,
+    claim_output,
+    empty_file,
+    replacing,
+    write_all,
+    write_error,
+    write_file,
+)
 from llmextract.pool import ordered_map
+from llmextract.rules import RULES, extract_rules, rule_prompts
 from llmextract.schemas import Usage
 from llmextract.settings import Settings
 from llmextract.sources import SourceItem
@@ -66,12 +69,9 @@ __all__ = [
     "Done",
     "Job",
     "arun_batch",
-    "check_output",
-    "claim_output",
     "extract_record",
     "ledger_path",
     "prepare_output",
-    "write_file",
     "write_ledger",
 ]
 
@@ -86,10 +86,6 @@ _FATAL = (
 # This many documents in a row without reaching the endpoint: it is down, stop.
 _UNAVAILABLE_IN_A_ROW = 8
 Outcome = Literal["ok", "error", "cached", "skipped"]
-_PRIVATE = 0o600
-_SPACE = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}
-# Lock files of the outputs this process holds (see claim_output).
-_CLAIMED: set[Path] = set()
 
 
 @dataclass
@@ -119,114 +115,6 @@ def ledger_path(output: Path) -> Path:
     return output.with_name(f"{output.name.removesuffix('.jsonl')}.ledger.json")
 
 
-def check_output(output: Path, source: str | Path | None = None) -> None:
-    """Refuse an ``output`` a batch cannot own: a folder, a device or pipe, or the input.
-
-    A batch reads its output back to resume, so it must be a regular file (or not exist
-    yet: its folder is checked by making the lock file, see :func:`claim_output`).
-    """
-    try:
-        status = output.stat()
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise _cannot_create(output, error) from None
-    if stat.S_ISDIR(status.st_mode):
-        raise InputError(
-            f"{output} is a folder; give a file path such as {output / 'results.jsonl'}"
-        )
-    if not stat.S_ISREG(status.st_mode):
-        raise InputError(
-            f"{output} is not a regular file (a device or pipe); a batch reads its output "
-            "back to resume, so give a file path"
-        )
-    if source is not None and str(source) != "-" and os.path.samefile(source, output):
-        raise InputError(f"{output} is the input; give another --output")
-
-
-@contextmanager
-def claim_output(output: Path, source: str | Path | None = None) -> Iterator[None]:
-    """Hold ``output`` for this batch: check it (:func:`check_output`), then lock it.
-
-    The lock is ``flock`` on ``.NAME.lock`` beside the output, which holds the owner's pid;
-    another process that claims the output meanwhile is refused at once, and a crash
-    releases the lock with the process. A claim nested in one of this process only checks.
-    """
-    check_output(output, source)  # first: "." or "/" has no name to put a lock beside
-    lock = Path(os.path.abspath(output.with_name(f".{output.name}.lock")))
-    if lock in _CLAIMED:
-        yield
-        return
-    descriptor = _lock(lock, output)
-    _CLAIMED.add(lock)
-    try:
-        yield
-    finally:
-        _CLAIMED.discard(lock)
-        # Removed while still locked; a process that opened it meanwhile sees, once it
-        # holds the lock, that the file is no longer at the path (see _lock).
-        with suppress(OSError):
-            lock.unlink()
-        os.close(descriptor)
-
-
-def _lock(lock: Path, output: Path) -> int:
-    """A descriptor of ``lock``, locked: it is only released by closing it, or by exit."""
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise _cannot_create(output, error) from None
-    while True:
-        try:
-            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, _PRIVATE)
-        except OSError as error:
-            raise _cannot_create(output, error) from None
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            holder = os.read(descriptor, 32).decode("ascii", "replace").strip() or "unknown"
-            os.close(descriptor)
-            if error.errno not in (errno.EAGAIN, errno.EACCES):
-                raise InputError(
-                    f"{output}: cannot be locked ({error.strerror}); give a path on a local disk"
-                ) from None
-            raise InputError(
-                f"{output} is being written by another llmextract batch (pid {holder}); "
-                "wait for it or give another --output"
-            ) from None
-        try:
-            current = os.path.samestat(os.fstat(descriptor), os.stat(lock))
-        except FileNotFoundError:
-            current = False
-        if current:
-            break
-        os.close(descriptor)  # its last holder removed it: lock the one now at the path
-    os.ftruncate(descriptor, 0)
-    with suppress(OSError):  # the pid only names the holder in another run's refusal
-        os.write(descriptor, f"{os.getpid()}\n".encode())
-    return descriptor
-
-
-def _cannot_create(output: Path, error: OSError) -> InputError:
-    return InputError(
-        f"{output} cannot be created ({error.strerror}); give a path in a writable folder"
-    )
-
-
-def _write_error(path: Path, error: OSError) -> InputError:
-    """A failed write, said so that the user knows what to do and that a rerun continues."""
-    if error.errno in _SPACE:
-        return InputError(f"{_SPACE[error.errno]} writing {path}; free space and rerun to continue")
-    return InputError(f"cannot write {path} ({error.strerror}); fix that and rerun to continue")
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
-    """``os.write`` until all of ``data`` is written; a full disk raises after a short write."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-
-
 def prepare_output(
     output: Path, *, restart: bool = False, retry_errors: bool = False, job: Job | None = None
 ) -> dict[int, str]:
@@ -240,11 +128,11 @@ def prepare_output(
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if restart or not output.exists():
-            os.close(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE))
+            empty_file(output)
             return {}
         _cut_partial_line(output)
     except OSError as error:
-        raise _write_error(output, error) from None
+        raise write_error(output, error) from None
     done: dict[int, str] = {}
     dropped_errors = False
     wanted: _Signature | None = None
@@ -276,6 +164,8 @@ class _Signature:
 
     @classmethod
     def of(cls, job: Job) -> _Signature:
+        if job.rules:
+            return cls(RULES, tuple(rule_prompts(job.tasks).items()))
         prompts = []
         for task in parse_tasks(job.tasks):
             prompt = _prompt_for(task, job.prompts, job.settings.endpoint.prompt_style)
@@ -350,62 +240,10 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _rewrite_without_errors(path: Path) -> None:
     """Drop error records, atomically: write beside the file, then rename over it."""
-    with _replacing(path) as target, path.open("rb") as source:
+    with replacing(path) as target, path.open("rb") as source:
         for raw in source:
             if json.loads(raw).get("status") != "error":
-                _write_all(target, raw)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Make ``data`` the whole of ``path``, or raise :class:`InputError` saying what to do.
-
-    A regular file (or a new one, and its folder) is replaced at once, so a crash never
-    leaves half of it, keeping its mode (0600 when new); a device or pipe (``/dev/null``,
-    ``/dev/stdout``) is written in place; a folder is refused.
-    """
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file path such as {path / 'out.json'}")
-    if path.exists() and not path.is_file():
-        try:
-            with path.open("wb") as handle:
-                handle.write(data)
-        except OSError as error:
-            raise _write_error(path, error) from None
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise _cannot_create(path, error) from None
-    with _replacing(path) as target:
-        _write_all(target, data)
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[int]:
-    """A descriptor to write the new ``path`` to; it replaces ``path`` at the end, with the
-    mode ``path`` had (0600 if new). On an error the old file stays and no temporary does.
-    Through a link, the file it names is replaced, never the link (``/dev/stdout``)."""
-    path = Path(os.path.realpath(path))
-    try:
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as error:
-        raise _cannot_create(path, error) from None
-    try:
-        with suppress(FileNotFoundError):
-            os.fchmod(descriptor, stat.S_IMODE(path.stat().st_mode))
-        yield descriptor
-        os.fsync(descriptor)
-        os.close(descriptor)
-        descriptor = -1
-        os.replace(temporary, path)
-    except BaseException as error:
-        if descriptor >= 0:
-            os.close(descriptor)
-        with suppress(OSError):  # it must not hide the error that got here
-            os.unlink(temporary)
-        if isinstance(error, OSError):
-            raise _write_error(path, error) from None
-        raise
+                write_all(target, raw)
 
 
 def _ok_line(item: SourceItem, result_json: str) -> str:
@@ -438,27 +276,39 @@ class Done:
 
 @dataclass(frozen=True)
 class Job:
-    """What to extract from every item; plain data, so it can travel to other processes."""
+    """What to extract from every item; plain data, so it can travel to other processes.
+
+    With ``rules``, the records come from the code alone (:mod:`llmextract.rules`): no
+    model is started and ``prompts``, ``examples`` and the endpoint are not used.
+    """
 
     settings: Settings
     tasks: tuple[str, ...]
     prompts: str | Mapping[str, str] | None = None
     examples: Mapping[str, Sequence[Example]] | None = None
+    rules: bool = False
 
 
-async def extract_record(model: ModelClient, item: SourceItem, job: Job) -> Done:
-    """The output line for ``item``; errors that would fail every item propagate."""
+async def extract_record(model: ModelClient | None, item: SourceItem, job: Job) -> Done:
+    """The output line for ``item``; errors that would fail every item propagate.
+
+    ``model`` is the job's client (None for a rules job).
+    """
     if not item.ok:
         return Done(item, _error_line(item, "InputError", item.error or "unusable"), "error")
+    article = Article(item.id, item.text or "")
     try:
-        result = await aextract(
-            Article(item.id, item.text or ""),
-            tasks=job.tasks,
-            prompts=job.prompts,
-            settings=job.settings,
-            client=model,
-            examples=job.examples,
-        )
+        if job.rules:
+            result = extract_rules(article, job.tasks)
+        else:
+            result = await aextract(
+                article,
+                tasks=job.tasks,
+                prompts=job.prompts,
+                settings=job.settings,
+                client=model,
+                examples=job.examples,
+            )
     except _FATAL:
         raise
     except LLMExtractError as error:
@@ -513,7 +363,7 @@ class BatchWriter:
         try:
             self.sink = os.open(self.report.output, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         except OSError as error:
-            raise _write_error(self.report.output, error) from None
+            raise write_error(self.report.output, error) from None
         return self
 
     def __exit__(self, failed: type[BaseException] | None, *_: object) -> None:
@@ -521,7 +371,7 @@ class BatchWriter:
             os.fsync(self.sink)
         except OSError as error:
             if failed is None:  # else the error on its way out says more
-                raise _write_error(self.report.output, error) from None
+                raise write_error(self.report.output, error) from None
         finally:
             os.close(self.sink)
 
@@ -530,9 +380,9 @@ class BatchWriter:
         # line, which a resume cuts off. A string the input should not have held (a lone
         # surrogate) is written as its JSON escape rather than stop the batch.
         try:
-            _write_all(self.sink, done.line.encode("utf-8", "backslashreplace"))
+            write_all(self.sink, done.line.encode("utf-8", "backslashreplace"))
         except OSError as error:
-            raise _write_error(self.report.output, error) from None
+            raise write_error(self.report.output, error) from None
         report = self.report
         if done.outcome == "error":
             report.failed += 1
@@ -549,6 +399,16 @@ class BatchWriter:
             )
 
 
+@asynccontextmanager
+async def _job_model(job: Job) -> AsyncIterator[ModelClient | None]:
+    """The model client the job's items are extracted with; none for a rules job."""
+    if job.rules:
+        yield None
+        return
+    async with model_client(job.settings) as model:
+        yield model
+
+
 async def arun_batch(
     items: Iterable[SourceItem],
     output: Path,
@@ -557,6 +417,7 @@ async def arun_batch(
     tasks: Sequence[str],
     prompts: str | Mapping[str, str] | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
+    rules: bool = False,
     restart: bool = False,
     retry_errors: bool = False,
     report: BatchReport | None = None,
@@ -564,14 +425,15 @@ async def arun_batch(
 ) -> BatchReport:
     """Extract every item into ``output`` (see the module docstring); return the report.
 
-    The output is claimed (:func:`claim_output`) for the whole run. At most
+    The output is claimed (:func:`~llmextract.output.claim_output`) for the whole run. At most
     ``settings.in_flight`` requests are in flight; documents are started up to four times
     that far ahead so a slow one does not stall the rest (one at a time for a one-request
     server: see :attr:`Settings.documents_ahead`). Pass ``report`` to watch it fill (it
-    also tells an interrupted caller what was done).
+    also tells an interrupted caller what was done). With ``rules`` the records come from
+    the code alone and no model is started (see :class:`Job`).
     """
     report = report or BatchReport(output=output)
-    job = Job(settings, tuple(tasks), prompts, examples)
+    job = Job(settings, tuple(tasks), prompts, examples, rules)
     with claim_output(output):
         writer = BatchWriter(
             report, restart=restart, retry_errors=retry_errors, on_progress=on_progress, job=job
@@ -580,8 +442,9 @@ async def arun_batch(
         first = next(todo, None)
         if first is None:  # all done already: do not even start a model
             return report
-        async with model_client(settings) as model:
-            report.usage = model.total
+        async with _job_model(job) as model:
+            if model is not None:
+                report.usage = model.total
             with writer:
                 async for done in ordered_map(
                     itertools.chain([first], todo),
@@ -592,12 +455,15 @@ async def arun_batch(
     return report
 
 
-def write_ledger(report: BatchReport, settings: Settings, *, source: str, outcome: str) -> Path:
+def write_ledger(
+    report: BatchReport, settings: Settings, *, source: str, outcome: str, rules: bool = False
+) -> Path:
     """Add this invocation to the output's ledger (requests, tokens, cost); return its path.
 
     Each rerun of a batch adds one entry; ``total`` sums them. Cost needs a price for the
     model (``[prices."MODEL"]`` in the config file, or ``--prices FILE``). A ledger that
     cannot be written raises :class:`~llmextract.errors.InputError` and leaves the last one.
+    A rules batch (``rules``) records model ``rules`` and endpoint ``none``.
     """
     path = ledger_path(report.output)
     runs: list[dict[str, Any]] = []
@@ -614,12 +480,12 @@ def write_ledger(report: BatchReport, settings: Settings, *, source: str, outcom
             "seconds": round(report.elapsed, 3),
             "outcome": outcome,
             "input": source,
-            "model": settings.endpoint.model,
-            "endpoint": settings.endpoint.display_url,
+            "model": RULES if rules else settings.endpoint.model,
+            "endpoint": "none" if rules else settings.endpoint.display_url,
             "concurrency": settings.concurrency,
             "requests_per_minute": settings.requests_per_minute,
             "tokens_per_minute": settings.tokens_per_minute,
-            "cache": settings.cache_dir is not None,
+            "cache": settings.cache_dir is not None and not rules,
             "documents": {
                 "ok": report.ok,
                 "failed": report.failed,

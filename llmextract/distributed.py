@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from llmextract import errors
-from llmextract.batch import BatchReport, BatchWriter, Done, Job, claim_output, extract_record
+from llmextract.batch import BatchReport, BatchWriter, Done, Job, extract_record
 from llmextract.client import ModelClient
 from llmextract.errors import ClusterError, ConfigError, LLMExtractError
 from llmextract.extract import model_client
+from llmextract.output import claim_output
 from llmextract.schemas import Usage
 from llmextract.sources import SourceItem
 

@@ -13,12 +13,13 @@ from llmextract.article import Article
 from llmextract.candidates import Mention, StanceCandidate
 from llmextract.client import ModelClient
 from llmextract.errors import ConfigError, LLMExtractError
-from llmextract.evaluation.baselines import naive_extract, rule_extract
+from llmextract.evaluation.baselines import naive_extract
 from llmextract.evaluation.gold import GoldDocument
 from llmextract.examples import Example
 from llmextract.extract import aextract, model_client
 from llmextract.pool import ordered_map
 from llmextract.prompts import load_prompt
+from llmextract.rules import extract_rules
 from llmextract.schemas import DocumentResult, Task
 from llmextract.settings import Settings
 
@@ -137,26 +138,22 @@ async def _run(
             given=given,
         )
         return Prediction(document.id, result)
+    if system == "rules":
+        return Prediction(document.id, extract_rules(Article(document.id, document.text), tasks))
+    assert client is not None
     result = DocumentResult(
         id=document.id,
         sha256=Article(document.id, document.text).sha256,
         chars=len(document.text),
-        model="none (rules)" if system == "rules" else settings.endpoint.model,
-        endpoint="none" if system == "rules" else settings.endpoint.display_url,
-        # rules use the choice prompts' candidate finder; naive sends the copy prompt.
-        prompts={
-            t: load_prompt(t, style="choose" if system == "rules" else "copy").id for t in tasks
-        },
+        model=settings.endpoint.model,
+        endpoint=settings.endpoint.display_url,
+        prompts={t: load_prompt(t, style="copy").id for t in tasks},
     )
     ungrounded: dict[str, list[str]] = {}
     for task in tasks:
-        if system == "rules":
-            setattr(result, task, rule_extract(document.text, task))
-        else:
-            assert client is not None
-            records, missing = await naive_extract(
-                document.text, task, settings=settings, base_url=client.url, usage=result.usage
-            )
-            setattr(result, task, records)
-            ungrounded[task] = missing
+        records, missing = await naive_extract(
+            document.text, task, settings=settings, base_url=client.url, usage=result.usage
+        )
+        setattr(result, task, records)
+        ungrounded[task] = missing
     return Prediction(document.id, result, ungrounded=ungrounded)

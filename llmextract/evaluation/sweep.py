@@ -12,7 +12,7 @@ from typing import Any
 from llmextract.errors import InputError
 from llmextract.evaluation.predict import Prediction
 from llmextract.evaluation.record import FieldMetrics, default_run_path, save
-from llmextract.evaluation.run import load_eval_config, run_eval
+from llmextract.evaluation.run import EvalConfig, load_eval_config, run_eval
 from llmextract.settings import Settings
 
 __all__ = ["Sweep", "SweepRun", "sweep"]
@@ -46,7 +46,7 @@ def sweep(
     versions: Sequence[str],
     metric: str,
     *,
-    api_key: str | None = None,
+    settings: Callable[[EvalConfig], Settings] | None = None,
     progress: Progress | None = None,
     folder: Path = Path("runs"),
     **overrides: Any,
@@ -54,21 +54,25 @@ def sweep(
     """Run eval once per prompt version (``overrides`` as for :func:`load_eval_config`), save
     each record under ``folder``, and collect the versions' scores on ``metric``.
 
-    ``progress(version)`` gives a context that yields the callback each finished document is
-    passed to. A metric the runs do not have is an error after the first run.
+    ``settings(config)`` gives each run's settings (default: the config's endpoint, from the
+    environment). ``progress(version)`` gives a context that yields the callback each
+    finished document is passed to. A metric the runs do not have is an error after the
+    first run.
     """
     runs = []
     for version in versions:
         config = load_eval_config(config_or_gold, prompt=version, **overrides)
         config.name = f"{config.name}-{version}"
-        settings = Settings.from_env(
-            profile=config.profile, base_url=config.base_url, model=config.model, api_key=api_key
-        )
+        chosen = (settings or _from_env)(config)
         with progress(version) if progress else nullcontext() as on_done:
-            record = run_eval(config, settings=settings, on_done=on_done)
+            record = run_eval(config, settings=chosen, on_done=on_done)
         path = default_run_path(record, folder)
         save(record, path)
         if metric not in record.metrics:
             raise InputError(f"no metric {metric!r} in the run; have: {', '.join(record.metrics)}")
         runs.append(SweepRun(version, record.metrics[metric], record.prompts, path))
     return Sweep(metric, runs)
+
+
+def _from_env(config: EvalConfig) -> Settings:
+    return Settings.from_env(profile=config.profile, base_url=config.base_url, model=config.model)

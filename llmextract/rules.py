@@ -1,0 +1,48 @@
+"""The rules system: a :class:`~llmextract.schemas.DocumentResult` from the code alone.
+
+The records are llmextract's own candidates (:mod:`llmextract.candidates`) with every choice
+left at the code's best guess, the ``rules`` baseline that ``llmextract eval --system rules``
+scores (:func:`llmextract.evaluation.baselines.rule_extract`). No model is started and
+nothing goes over the network; ``llmextract extract``/``batch --system rules`` print the
+same result contract as the model does, with model ``rules``, endpoint ``none`` and no
+usage. ``prompts`` names the choice prompts whose candidate finders made the records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import llmextract
+from llmextract.article import Article
+from llmextract.evaluation.baselines import rule_extract
+from llmextract.extract import parse_tasks
+from llmextract.prompts import load_prompt
+from llmextract.schemas import TASKS, DocumentResult
+
+__all__ = ["RULES", "extract_rules", "rule_prompts"]
+
+RULES = "rules"  # the model a rules result records
+
+
+def rule_prompts(tasks: Iterable[str]) -> dict[str, str]:
+    """Task -> id of the choice prompt whose candidate finder the rules use."""
+    return {task: load_prompt(task, style="choose").id for task in parse_tasks(tasks)}
+
+
+def extract_rules(article: Article, tasks: Iterable[str] = TASKS) -> DocumentResult:
+    """The rules system's records of ``tasks`` in ``article``, grounded as the model's are."""
+    started = time.perf_counter()
+    result = DocumentResult(
+        id=article.id,
+        sha256=article.sha256,
+        chars=len(article.text),
+        model=RULES,
+        endpoint="none",
+        prompts=rule_prompts(tasks),
+        llmextract_version=llmextract.__version__,
+    )
+    for task in parse_tasks(tasks):
+        setattr(result, task, rule_extract(article.text, task))
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
