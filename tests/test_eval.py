@@ -341,3 +341,24 @@ def test_predictions_in_any_order_with_extras_gaps_and_repeats(tmp_path: Path) -
     assert [row.error for row in records[1].documents][1] == "no prediction for this document"
     assert records[1].metrics == records[0].metrics
     assert [r.scores for r in records[1].documents] == [r.scores for r in records[0].documents]
+
+
+def test_predictions_for_some_documents_say_what_was_scored_and_what_was_missing(
+    tmp_path: Path,
+) -> None:
+    predictions_from_gold(tmp_path / "all.jsonl")
+    first = (tmp_path / "all.jsonl").read_text().splitlines()[0]
+    (tmp_path / "pred.jsonl").write_text(first + "\n")
+    done = run_cli("eval", str(CONFIG), "--pred", str(tmp_path / "pred.jsonl"),
+                   "-o", str(tmp_path / "run.json"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "run.json").read_text())
+    assert record["documents_scored"] == 3 and record["missing_predictions"] == 2
+    said = " ".join(done.stdout.split())
+    assert "3 gold documents scored: 1 with a prediction, 2 without one" in said
+    assert "every record of theirs is a miss" in said
+    # Complete predictions say nothing of the kind.
+    done = run_cli("eval", str(CONFIG), "--pred", str(tmp_path / "all.jsonl"),
+                   "-o", str(tmp_path / "all-run.json"))  # fmt: skip
+    assert "without one" not in done.stdout
+    assert json.loads((tmp_path / "all-run.json").read_text())["missing_predictions"] == 0

@@ -143,6 +143,8 @@ def print_metrics(run: RunRecord) -> None:
             f"{low:.3f}-{high:.3f}", f"{m.macro_f1:.3f}", str(m.tp), str(m.fp), str(m.fn),
         )  # fmt: skip
     Console(width=max(err.width, 110), markup=False, emoji=False).print(table)
+    if (coverage := run.coverage()) is not None:
+        typer.echo(f"note: {coverage}")
     for key, scores in run.labels.items():
         classes = ", ".join(f"{c} {s.f1:.3f}" for c, s in scores.per_class.items())
         typer.echo(f"{key} per-class F1: {classes}; macro F1 {scores.macro_f1:.3f}")
