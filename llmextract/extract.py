@@ -26,10 +26,9 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import llmextract
 from llmextract.article import Article
 from llmextract.choices import find_candidates
 from llmextract.chunking import make_chunks, split_sentences
@@ -145,7 +144,7 @@ async def aextract(
         prompts={prompt.task: prompt.id for prompt in chosen},
         usage=usage,
         notice=EMBEDDED_NOTICE if settings.endpoint.is_embedded else None,
-        llmextract_version=_version(),
+        llmextract_version=llmextract.__version__,
     )
     for prompt, (records, dropped) in zip(chosen, answers, strict=True):
         setattr(result, prompt.task, records)
@@ -351,10 +350,3 @@ def _same_passage(a: Span, b: Span) -> bool:
     overlap = min(a.end, b.end) - max(a.start, b.start)
     return overlap > 0 and overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
 
-
-@cache
-def _version() -> str:
-    try:
-        return version("llmextract")
-    except PackageNotFoundError:
-        return "unknown"
