@@ -47,7 +47,7 @@ from llmextract.errors import (
     PromptError,
 )
 from llmextract.examples import Example
-from llmextract.extract import _prompt_for, aextract, model_client, parse_tasks
+from llmextract.extract import aextract, model_client, parse_tasks, prompt_for
 from llmextract.output import (
     check_output,
     claim_output,
@@ -168,7 +168,7 @@ class _Signature:
             return cls(RULES, tuple(rule_prompts(job.tasks).items()))
         prompts = []
         for task in parse_tasks(job.tasks):
-            prompt = _prompt_for(task, job.prompts, job.settings.endpoint.prompt_style)
+            prompt = prompt_for(task, job.prompts, job.settings.endpoint.prompt_style)
             if job.examples:
                 prompt = prompt.with_examples(job.examples.get(task, ()))
             prompts.append((task, prompt.id))

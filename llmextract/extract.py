@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -37,7 +38,14 @@ from llmextract.drafts import DraftList, grounding_context, salvage, usable_answ
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, EndpointAnswerError, InputError
 from llmextract.examples import Example
-from llmextract.prompts import Prompt, PromptStyle, Request, load_prompt
+from llmextract.prompts import (
+    Prompt,
+    PromptStyle,
+    PromptStyleWarning,
+    Request,
+    default_prompts,
+    load_prompt,
+)
 from llmextract.retry import document_deadline
 from llmextract.schemas import (
     TASKS,
@@ -52,7 +60,7 @@ from llmextract.schemas import (
 )
 from llmextract.settings import Settings
 
-__all__ = ["aextract", "extract", "model_client", "parse_tasks"]
+__all__ = ["aextract", "extract", "model_client", "parse_tasks", "prompt_for"]
 
 _MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most this deep
 
@@ -72,8 +80,12 @@ def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
     return tuple(task for task in TASKS if task in wanted) or TASKS
 
 
-def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: PromptStyle) -> Prompt:
-    """``prompts`` is one version for every task (``v2``) or task -> name; None: by style."""
+def prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: PromptStyle) -> Prompt:
+    """``prompts`` is one version for every task (``v2``) or task -> name; None: by style.
+
+    A copy prompt named for an endpoint whose profile uses choice prompts (a small model,
+    such as the embedded one) draws a :class:`~llmextract.prompts.PromptStyleWarning`.
+    """
     if isinstance(prompts, Mapping):
         unknown = set(prompts) - set(TASKS)
         if unknown:
@@ -81,8 +93,19 @@ def _prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: Prom
                 f"prompts named for unknown tasks {sorted(unknown)}: name them as "
                 "quotes.v2, events.v1 or stances.v1"
             )
-        return load_prompt(task, prompts.get(task), style=style)
-    return load_prompt(task, prompts, style=style)
+        prompts = prompts.get(task)
+    prompt = load_prompt(task, prompts, style=style)
+    if prompt.style == "copy" and style == "choose":
+        warnings.warn(
+            PromptStyleWarning(
+                f"{prompt.name} is a copy prompt (the model copies passages), but this "
+                "endpoint uses choice prompts: a small model such as the embedded one copies "
+                f"badly and scores near zero. Use a choice prompt ({task}.v"
+                f"{default_prompts(task)['choose'].rsplit('.v', 1)[1]}) or a real model"
+            ),
+            stacklevel=2,
+        )
+    return prompt
 
 
 async def aextract(
@@ -115,7 +138,7 @@ async def aextract(
     settings = settings or Settings.from_env()
     given = given or {}
     chosen = [
-        _prompt_for(task, prompts, "choose" if task in given else settings.endpoint.prompt_style)
+        prompt_for(task, prompts, "choose" if task in given else settings.endpoint.prompt_style)
         for task in parse_tasks(tasks)
     ]
     if examples:
@@ -349,4 +372,3 @@ def _text(span: Span | None) -> str:
 def _same_passage(a: Span, b: Span) -> bool:
     overlap = min(a.end, b.end) - max(a.start, b.start)
     return overlap > 0 and overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
-

@@ -35,7 +35,16 @@ from llmextract.errors import PromptError
 from llmextract.examples import Example
 from llmextract.schemas import TASKS, Task
 
-__all__ = ["Prompt", "PromptStyle", "Request", "list_prompts", "load_prompt", "prompt_dir"]
+__all__ = [
+    "Prompt",
+    "PromptStyle",
+    "PromptStyleWarning",
+    "Request",
+    "default_prompts",
+    "list_prompts",
+    "load_prompt",
+    "prompt_dir",
+]
 
 _NAME = re.compile(r"^(?P<task>[a-z]+)\.v(?P<version>\d+)$")
 
@@ -49,6 +58,12 @@ def prompt_dir() -> Path:
 
 
 PromptStyle = Literal["copy", "choose"]
+
+
+class PromptStyleWarning(UserWarning):
+    """A prompt of one style named for an endpoint that suits the other (see prompt_for)."""
+
+
 # A choice prompt's first line; a word after "choose" names another decision schema of its
 # task (see llmextract.choices), e.g. {# llmextract: choose speaker #}.
 _CHOOSE_MARK = re.compile(r"\{# llmextract: choose(?: (?P<decisions>[a-z]+))? #\}")
@@ -312,6 +327,12 @@ def _version(name: str) -> int:
     return int(match["version"]) if match else -1
 
 
+def default_prompts(task: Task) -> dict[PromptStyle, str]:
+    """The prompt each style uses when none is named: the newest version of that style."""
+    folder = prompt_dir()
+    return {_style_of(folder / f"{name}.jinja"): name for name in list_prompts(task)}
+
+
 def list_prompts(task: Task | None = None) -> list[str]:
     """Names of the available prompts (``quotes.v1``, ...), oldest version first."""
     names = [p.name.removesuffix(".jinja") for p in prompt_dir().glob("*.v*.jinja")]
@@ -347,8 +368,10 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as error:
+        shown = ", ".join(f"{n} ({_style_of(folder / f'{n}.jinja')})" for n in available)
         raise PromptError(
-            f"prompt {name!r} not found ({error.strerror}); available: {', '.join(available)}"
+            f"prompt {name!r} not found ({error.strerror}); versions are numbered per task, "
+            f"{task} has: {shown}. Name one task's prompt with --prompt {task}.vN"
         ) from None
     try:
         _compile(source)

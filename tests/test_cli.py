@@ -331,3 +331,41 @@ def test_extract_of_a_folder_points_to_batch(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"llmextract batch {tmp_path} -o results.jsonl" in done.stderr
     assert "later" not in done.stderr
+
+
+def test_a_copy_prompt_named_for_a_choice_endpoint_draws_a_warning(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[profiles.small]\nbase_url = "{scripted_server.url}"\nmodel = "m"\n'
+        'prompt_style = "choose"\n'
+    )
+    article = tmp_path / "a.txt"
+    article.write_text('Mayor Ann Lee said, "We will build the wall by March."\n')
+    done = run_cli("extract", str(article), "--profile", "small", "--prompt", "v1",
+                   "-t", "quotes", LLMEXTRACT_CONFIG=str(config))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "warning: quotes.v1 is a copy prompt" in said and "quotes.v4" in said
+    done = run_cli("extract", str(article), "--profile", "small", "-t", "quotes",
+                   LLMEXTRACT_CONFIG=str(config))  # fmt: skip
+    assert done.returncode == 0 and "warning" not in done.stderr, done.stderr
+
+
+def test_an_unknown_version_says_versions_are_per_task() -> None:
+    done = run_cli("extract", str(SAMPLE), "--prompt", "v4", "--base-url",
+                   "http://127.0.0.1:9/v1", "--model", "m")  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1
+    assert "versions are numbered per task, events has: events.v1 (copy)" in said, said
+    assert "--prompt events.vN" in said
+
+
+def test_prompts_list_shows_each_prompts_style_and_the_defaults() -> None:
+    done = run_cli("prompts", "list")
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert done.returncode == 0
+    assert ["quotes.v4@" in r[0] and r[1:] == ["choose", "default"] for r in rows].count(True) == 1
+    assert any(r[0].startswith("quotes.v1@") and r[1:] == ["copy", "default"] for r in rows)
+    assert any(r[0].startswith("quotes.v2@") and r[1:] == ["choose"] for r in rows)

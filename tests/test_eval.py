@@ -338,7 +338,9 @@ def test_predictions_in_any_order_with_extras_gaps_and_repeats(tmp_path: Path) -
         assert done.returncode == 0, done.stderr
         records.append(load(out))
     assert records[0].errors == records[1].errors == 1  # the second document has none
-    assert [row.error for row in records[1].documents][1] == "no prediction for this document"
+    assert [row.error for row in records[1].documents][1].startswith(
+        "no prediction for this document"
+    )
     assert records[1].metrics == records[0].metrics
     assert [r.scores for r in records[1].documents] == [r.scores for r in records[0].documents]
 

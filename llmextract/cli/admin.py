@@ -84,14 +84,19 @@ def endpoints_check(
 
 
 def prompts_list() -> None:
-    """Show every prompt version with its id (name@hash of template and schema)."""
-    from llmextract.prompts import list_prompts, load_prompt
+    """Show every prompt version: its id (name@hash of template and schema), its style (copy:
+    the model copies passages; choose: it decides about candidates the code found) and
+    whether it is the default for endpoints of that style."""
+    from llmextract.prompts import default_prompts, list_prompts, load_prompt
     from llmextract.schemas import TASKS
 
     try:
         for task in TASKS:
+            defaults = default_prompts(task)
             for name in list_prompts(task):
-                typer.echo(load_prompt(task, name).id)
+                prompt = load_prompt(task, name)
+                default = "default" if defaults.get(prompt.style) == name else ""
+                typer.echo(f"{prompt.id:28} {prompt.style:7} {default}".rstrip())
     except LLMExtractError as error:
         raise fail(error) from None
 
