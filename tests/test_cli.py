@@ -369,3 +369,28 @@ def test_prompts_list_shows_each_prompts_style_and_the_defaults() -> None:
     assert ["quotes.v4@" in r[0] and r[1:] == ["choose", "default"] for r in rows].count(True) == 1
     assert any(r[0].startswith("quotes.v1@") and r[1:] == ["copy", "default"] for r in rows)
     assert any(r[0].startswith("quotes.v2@") and r[1:] == ["choose"] for r in rows)
+
+
+def test_the_batch_bar_keeps_its_counts_and_time_left_at_80_columns() -> None:
+    import io
+
+    from rich.console import Console
+
+    from llmextract.batch import BatchReport
+    from llmextract.cli.console import batch_progress
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=True, color_system=None)
+    report = BatchReport(output=Path("out.jsonl"), total=10_000)
+    report.started -= 600  # ten minutes in
+    with batch_progress(report, console=console) as show:
+        report.ok, report.failed, report.skipped = 1_180, 20, 300
+        report.usage.prompt_tokens = 2_345_678
+        show(report)
+    shown = screen.getvalue().replace("\x1b[2K", "").splitlines()
+    bar = [line for line in shown if line.startswith("batch")][-1]
+    status = shown[shown.index(bar) + 1]
+    assert all(len(line) <= 80 and "…" not in line for line in shown), shown
+    # 1,200 extracted in 600 s: 8,500 left at 2 a second.
+    assert "1500/10000" in bar and "ETA 1:10:50" in bar, bar
+    assert "1180 ok, 20 failed, 300 already done · 2.00 documents/s · 2.3M tokens" in status

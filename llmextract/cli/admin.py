@@ -85,8 +85,8 @@ def endpoints_check(
 
 def prompts_list() -> None:
     """Show every prompt version: its id (name@hash of template and schema), its style (copy:
-    the model copies passages; choose: it decides about candidates the code found) and
-    whether it is the default for endpoints of that style."""
+    the model copies passages; choose: it decides about candidates the code found), and
+    which one endpoints of each style use when none is named."""
     from llmextract.prompts import default_prompts, list_prompts, load_prompt
     from llmextract.schemas import TASKS
 

@@ -8,14 +8,15 @@ markup or emoji codes (a "[/x]" in a file name would crash the print, "[draft]" 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -75,15 +76,28 @@ def status(message: str) -> AbstractContextManager[Any]:
 
 
 @contextmanager
-def progress(what: str) -> Iterator[Callable[[object], None]]:
-    """A progress bar on a terminal; a line every 10 documents otherwise."""
-    if err.is_terminal:
+def progress(
+    what: str, total: int | None = None, *, console: Console | None = None
+) -> Iterator[Callable[[object], None]]:
+    """A progress bar on a terminal (done of ``total``, ETA); a line every 10 documents
+    otherwise."""
+    console = console or err
+    if console.is_terminal:
         with Progress(
-            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-            TimeRemainingColumn(), console=err, transient=True,
+            TextColumn("{task.description}", markup=False), BarColumn(bar_width=20),
+            MofNCompleteColumn(), TextColumn("{task.fields[eta]}", markup=False),
+            console=console, transient=True,
         ) as bar:  # fmt: skip
-            job = bar.add_task(what, total=None)
-            yield lambda _: bar.advance(job)
+            job = bar.add_task(what, total=total, eta="")
+            started = time.monotonic()
+            done = 0
+
+            def step(_: object) -> None:
+                nonlocal done
+                done += 1
+                bar.update(job, advance=1, eta=_eta(done, total, time.monotonic() - started))
+
+            yield step
         return
     done = 0
 
@@ -91,32 +105,77 @@ def progress(what: str) -> Iterator[Callable[[object], None]]:
         nonlocal done
         done += 1
         if done % 10 == 0:
-            print(f"{what}: {done} documents done", file=sys.stderr, flush=True)
+            of = f"/{total}" if total is not None else ""
+            print(f"{what}: {done}{of} documents done", file=sys.stderr, flush=True)
 
     yield advance
 
 
+def _eta(done: int, total: int | None, seconds: float) -> str:
+    """Time left at the rate so far, once there is a rate to go by."""
+    if total is None or done == 0 or seconds <= 0 or done >= total:
+        return ""
+    left = round((total - done) * seconds / done)
+    return f"ETA {left // 3600}:{left // 60 % 60:02d}:{left % 60:02d}"
+
+
+def batch_status(report: BatchReport) -> str:
+    """The batch's counts, rate and tokens in a line.
+
+    Only the documents extracted in this run make the rate: those already done when a
+    resumed batch started took no time now.
+    """
+    fresh = report.ok + report.failed
+    rate = fresh / report.elapsed if report.elapsed > 0 else 0.0
+    tokens = report.usage.prompt_tokens + report.usage.completion_tokens
+    parts = [f"{report.ok} ok"]
+    parts += [f"{n} {what}" for n, what in ((report.failed, "failed"), (report.cached, "cached"),
+              (report.skipped, "already done")) if n]  # fmt: skip
+    return f"{', '.join(parts)} · {rate:.2f} documents/s · {_tokens(tokens)}"
+
+
+def _batch_eta(report: BatchReport) -> str:
+    if report.total is None:
+        return ""
+    return _eta(report.ok + report.failed, report.total - report.skipped, report.elapsed)
+
+
+class _StatusBar(Progress):
+    """A progress bar with a line of text under it, so that neither squeezes the other."""
+
+    status = ""
+
+    def get_renderables(self) -> Iterator[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        if self.status:
+            yield Text(f"  {self.status}")
+
+
+def _tokens(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1e6:.1f}M tokens"
+    return f"{count / 1e3:.1f}k tokens" if count >= 10_000 else f"{count} tokens"
+
+
 @contextmanager
-def batch_progress(report: BatchReport) -> Iterator[Callable[[BatchReport], None]]:
-    """A live bar on a terminal (done, failed, cached, rate, ETA, tokens); otherwise a
-    plain line every 10 seconds and at the end."""
-
-    def summary() -> str:
-        fresh = report.ok + report.failed
-        rate = fresh / report.elapsed if report.elapsed > 0 else 0.0
-        tokens = report.usage.prompt_tokens + report.usage.completion_tokens
-        return (
-            f"{report.ok} ok, {report.failed} failed, {report.cached} cached, "
-            f"{report.skipped} already done · {rate:.2f} docs/s · {tokens:,} tokens"
-        )
-
-    if err.is_terminal:
-        with Progress(
-            TextColumn("batch"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            TextColumn("{task.fields[status]}", markup=False), console=err, transient=False,
+def batch_progress(
+    report: BatchReport, *, console: Console | None = None
+) -> Iterator[Callable[[BatchReport], None]]:
+    """A live bar on a terminal (done of total, then :func:`batch_status`); otherwise a plain
+    line every 10 seconds and at the end."""
+    console = console or err
+    if console.is_terminal:
+        with _StatusBar(
+            TextColumn("batch"), BarColumn(bar_width=30), MofNCompleteColumn(),
+            TextColumn("{task.fields[eta]}", markup=False), console=console, transient=False,
         ) as bar:  # fmt: skip
-            job = bar.add_task("batch", total=report.total, status="starting…")
-            yield lambda r: bar.update(job, completed=r.done, status=summary())
+            job = bar.add_task("batch", total=report.total, eta="")
+
+            def show(r: BatchReport) -> None:
+                bar.status = batch_status(r)
+                bar.update(job, completed=r.done, eta=_batch_eta(r))
+
+            yield show
         return
     last = 0.0
 
@@ -125,7 +184,9 @@ def batch_progress(report: BatchReport) -> Iterator[Callable[[BatchReport], None
         if r.elapsed - last >= 10 or (r.total is not None and r.done >= r.total):
             last = r.elapsed
             of = f"/{r.total}" if r.total is not None else ""
-            print(f"batch: {r.done}{of} lines; {summary()}", file=sys.stderr, flush=True)
+            eta = _batch_eta(r)
+            print(f"batch: {r.done}{of} lines; {batch_status(r)}{' · ' + eta if eta else ''}",
+                  file=sys.stderr, flush=True)  # fmt: skip
 
     yield line
 

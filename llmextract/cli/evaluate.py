@@ -161,7 +161,7 @@ def eval_command(
     Options given here override the config file's values.
     """
     from llmextract.evaluation.record import default_run_path, save, to_markdown
-    from llmextract.evaluation.run import load_eval_config, run_eval
+    from llmextract.evaluation.run import documents_to_score, load_eval_config, run_eval
 
     try:
         config = load_eval_config(
@@ -178,7 +178,7 @@ def eval_command(
         if html is not None:
             config.keep_predictions = True
         settings = _settings_for(config, api_key, mode, max_reasks, retries, no_cache)
-        with progress("Extracting") as advance:
+        with progress("Extracting", documents_to_score(config)) as advance:
             run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)
         path = output or default_run_path(run)
         save(run, path)

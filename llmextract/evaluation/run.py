@@ -27,11 +27,12 @@ from llmextract.evaluation.record import RunRecord, RunSettings
 from llmextract.evaluation.scoring import RunScorer
 from llmextract.examples import Example, load_examples
 from llmextract.extract import parse_tasks
+from llmextract.jsonl import numbered_lines
 from llmextract.results import ResultLine, read_results
 from llmextract.schemas import Task
 from llmextract.settings import Settings
 
-__all__ = ["EvalConfig", "load_eval_config", "run_eval"]
+__all__ = ["EvalConfig", "documents_to_score", "load_eval_config", "run_eval"]
 
 
 @dataclass
@@ -144,6 +145,12 @@ def _superseded_lines(path: Path) -> frozenset[int]:
     ids = [line.id for line in read_results(path)]
     last = {doc: index for index, doc in enumerate(ids)}
     return frozenset(index for index, doc in enumerate(ids) if last[doc] != index)
+
+
+def documents_to_score(config: EvalConfig) -> int:
+    """How many gold documents a run of ``config`` scores (for progress and time left)."""
+    count = sum(1 for _ in numbered_lines(config.gold))
+    return count if config.limit is None else min(count, config.limit)
 
 
 def _golds(config: EvalConfig) -> Iterator[GoldDocument]:
