@@ -318,14 +318,16 @@ class DraftList(BaseModel):
 
 
 def _ground_drafts(
-    task: Task, drafts: list[Draft], source: Source
+    task: Task, drafts: list[Draft], source: Source, places: Sequence[int] | None = None
 ) -> tuple[list[Any], list[Corrected], list[Dropped]]:
+    """Ground each draft; ``places`` are their indices in the answer (a choice's is its
+    candidate's) when items of it were left out, by default their order."""
     records: list[Any] = []
     corrected: list[Corrected] = []
     dropped: list[Dropped] = []
     problems: list[str] = []
     seen: dict[tuple[Any, ...], str] = {}  # key -> how the reader finds its first item
-    for index, draft in enumerate(drafts):
+    for index, draft in zip(places or range(len(drafts)), drafts, strict=True):
         key = draft.key()
         if key in seen:
             reason = f"{_place(task, source, index)} repeats {seen[key]}"
@@ -452,6 +454,7 @@ def salvage(
     else:
         dropped.append(Dropped(task=task, reason=f"no answer ({why})"))
     drafts: list[Draft] = []
+    places: list[int] = []  # each draft's index in the answer
     for index, item in enumerate(items):
         if len(drafts) == MAX_ITEMS:
             dropped.append(
@@ -462,6 +465,7 @@ def salvage(
             break
         try:
             drafts.append(model.item_model.model_validate(item))
+            places.append(index)
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -473,6 +477,6 @@ def salvage(
                 )
             )
     result = model.model_construct(None, **{model.list_field: drafts})
-    records, corrected, more = _ground_drafts(task, drafts, source)
+    records, corrected, more = _ground_drafts(task, drafts, source, places)
     result._records, result._corrected, result._dropped = records, corrected, dropped + more
     return result

@@ -200,3 +200,27 @@ def test_the_cli_reports_corrections_apart_from_drops(
     # An output written before ``corrected`` existed still loads.
     del data["corrected"]
     assert DocumentResult.model_validate(data).corrected == []
+
+
+def test_a_salvaged_answer_keeps_each_item_at_its_place_in_the_answer(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
+    """An invalid decision is dropped; the decisions after it still decide their own
+    candidates, and reasons number the items as the model did."""
+    candidates = find_candidates("events", sample_text)
+    decisions: list[dict[str, Any]] = [{"type": 0}] * len(candidates)
+    decisions[0], decisions[1], decisions[-1] = {"type": 1}, {"type": 9}, {"type": 1}
+    scripted_server.enqueue(*[Reply(arguments={"decisions": decisions})] * 3)
+    settings = settings_for(scripted_server.url, prompt_style="choose")
+    result = extract(sample_text, tasks=["events"], settings=settings)
+    first, second, last = candidates[0], candidates[1], candidates[-1]
+    [invalid] = result.dropped
+    handled = (
+        passages(result.events) == [(first.start, first.end), (last.start, last.end)]
+        and invalid.reason.startswith(f"the event at {second.start}-{second.end} ")
+        and invalid.item == {"type": 9}
+    )
+    assert reliability.probe(AREA, "salvaged decisions stay with their candidates", handled), (
+        passages(result.events),
+        invalid.reason,
+    )

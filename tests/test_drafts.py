@@ -143,7 +143,8 @@ def test_salvage_keeps_valid_grounded_items_from_a_broken_answer() -> None:
     kept = salvage(QuoteList, raw, TEXT, why="re-asks spent")
     assert [r.content.text for r in kept.records] == ["a disaster for the street"]
     reasons = " | ".join(d.reason for d in kept.dropped)
-    assert "item 2 of the answer is invalid" in reasons and "not in the article" in reasons
+    assert "item 2 of the answer is invalid" in reasons
+    assert "item 3 of the answer: content 'made up words here' is not in the article" in reasons
 
 
 def test_salvage_of_cut_off_json_drops_the_incomplete_last_item() -> None:
