@@ -24,13 +24,23 @@ from llmextract.errors import (
 )
 from llmextract.extract import aextract, extract
 from llmextract.prompts import load_prompt
-from llmextract.schemas import DocumentResult, Dropped, Event, Quote, Span, Stance, Usage
+from llmextract.schemas import (
+    Correction,
+    DocumentResult,
+    Dropped,
+    Event,
+    Quote,
+    Span,
+    Stance,
+    Usage,
+)
 from llmextract.settings import Endpoint, Settings
 
 __all__ = [
     "Article",
     "ClusterError",
     "ConfigError",
+    "Correction",
     "DocumentResult",
     "Dropped",
     "EmbeddedModelError",

@@ -76,8 +76,16 @@ class _Decision(Draft):
         """The candidate this decision is about, or None (noted) if there is no such one."""
         if g.index < len(g.source.candidates):
             return g.source.candidates[g.index]
-        g.problems.append(f"{g.label}: there are only {len(g.source.candidates)} candidates")
+        only = f"there are only {len(g.source.candidates)} candidates"
+        g.problems.append(f"{g.label}: {only}")
+        g.failed.append(only)
         return None
+
+
+def _substituted(g: Grounder, name: str, choice: int, first: str) -> None:
+    """Note that option ``choice`` of ``name`` was not offered, so the first, ``first``, is
+    used: a small model's mistake among plausible answers, the record is kept."""
+    g.notes.append((name, f"{name} option {choice} was not offered; used option 1 ({first})"))
 
 
 def _quote(g: Grounder, candidate: QuoteCandidate, choice: int) -> Quote:
@@ -85,7 +93,7 @@ def _quote(g: Grounder, candidate: QuoteCandidate, choice: int) -> Quote:
     speaker = None
     if candidate.speakers:
         if choice > len(candidate.speakers):
-            g.notes.append(f"{g.label}.speaker option {choice} was not offered; used 1")
+            _substituted(g, "speaker", choice, candidate.speakers[0].text)
             choice = 1
         speaker = candidate.speakers[choice - 1]
     return Quote(
@@ -140,7 +148,7 @@ class EventDecision(_Decision):
             return None
         choice = self.type
         if choice > len(candidate.types):
-            g.notes.append(f"{g.label}.type option {choice} was not offered; used 1")
+            _substituted(g, "type", choice, candidate.types[0].value)
             choice = 1
         start, end = candidate.sentence
         return Event(

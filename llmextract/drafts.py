@@ -6,7 +6,12 @@ validators get as pydantic's validation context (:func:`grounding_context`; inst
 passes its ``context=`` on). While grounding is strict, an ungrounded span fails validation,
 so instructor re-asks the model with the message; once the re-asks are spent,
 :func:`salvage` keeps what can be grounded from the last answer and records the rest as
-dropped. Without that context, drafts validate as plain data and ground nothing.
+dropped. A kept record whose field was removed or whose option was replaced carries a
+:class:`~llmextract.schemas.Correction`. Without that context, drafts validate as plain data
+and ground nothing.
+
+The model is told about an item by its place in its answer (``quotes[1]``); the reader, by
+the item's place in the article where it is known, since one answer covers only one chunk.
 
 Every list and string has a size limit: without them a small model loops until it runs out
 of tokens. Pure: no client, no I/O.
@@ -31,6 +36,7 @@ from pydantic import (
 
 from llmextract.grounding import align_span, occurs
 from llmextract.schemas import (
+    Correction,
     Dropped,
     Event,
     EventType,
@@ -44,6 +50,7 @@ from llmextract.schemas import (
 
 __all__ = [
     "MAX_ITEMS",
+    "Corrected",
     "Draft",
     "DraftList",
     "EventList",
@@ -63,6 +70,9 @@ _SPEAKER_PLACEHOLDERS = frozenset({"", "unknown", "none", "null", "n/a", "unname
 
 
 _SOURCE = "llmextract.source"  # the key of the validation context that grounding reads
+_NOUNS: dict[Task, str] = {"quotes": "quote", "events": "event", "stances": "stance"}
+
+Corrected = tuple[Any, Correction]  # a correction with the record it belongs to
 
 
 @dataclass(frozen=True)
@@ -95,25 +105,34 @@ def _source(context: Any) -> Source | None:
 
 @dataclass
 class Grounder:
-    """Grounds the fields of one item and notes what failed."""
+    """Grounds the fields of one item and notes what failed or changed.
+
+    ``label`` names the item as the model's answer numbers it (``quotes[1]``), for re-asks.
+    """
 
     source: Source
     label: str
     index: int
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # fields changed or removed, and why
+    problems: list[str] = field(default_factory=list)  # what failed, told to the model
+    failed: list[str] = field(default_factory=list)  # the same, told to the reader
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (field, why) changed or removed
+    passage: Span | None = None  # where the item is in the article, once that is grounded
 
     def span(self, name: str, value: str | None, *, near: int | None = None) -> Span | None:
+        """``value`` grounded in the text; else None, and if the record is kept the field is
+        noted as removed."""
         if value is None or not value.strip():
             return None
         local_near = None if near is None else near - self.source.offset
         found = align_span(self.source.text, value, near=local_near)
         if found is None:
-            shown = value if len(value) <= 80 else value[:77] + "..."
+            shown = _shown(value)
             self.problems.append(
                 f"{self.label}.{name}: {shown!r} is not in the article. Copy the words exactly "
                 "as the article writes them, or leave the item out."
             )
+            self.failed.append(f"{name} {shown!r} is not in the article")
+            self.notes.append((name, f"{name} {shown!r} removed: not in the article"))
             return None
         return Span(
             text=self.source.text[found.start : found.end],
@@ -128,8 +147,28 @@ class Grounder:
             return None
         if occurs(self.source.text, value):
             return value.strip()
-        self.notes.append(f"{self.label}.{name} {value!r} removed: not in the article")
+        self.notes.append((name, f"{name} {value!r} removed: not in the article"))
         return None
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _place(task: Task, source: Source, index: int, passage: Span | None = None) -> str:
+    """Where the reader finds item ``index`` of an answer: its ``passage`` (or, for a choice,
+    its candidate's) in the article if known, else its place in the answer."""
+    if passage is None and index < len(source.candidates):
+        candidate = source.candidates[index]
+        start, end = source.offset + candidate.start, source.offset + candidate.end
+        return _at(task, start, end, source.text[candidate.start : candidate.end])
+    if passage is None:
+        return f"item {index + 1} of the answer"
+    return _at(task, passage.start, passage.end, passage.text)
+
+
+def _at(task: Task, start: int, end: int, text: str) -> str:
+    return f"the {_NOUNS[task]} at {start}-{end} ({_shown(text)!r})"
 
 
 class Draft(BaseModel):
@@ -223,7 +262,7 @@ class StanceDraft(Draft):
     )
 
     def ground(self, g: Grounder) -> Stance | None:
-        evidence = g.span("evidence", self.evidence)
+        evidence = g.passage = g.span("evidence", self.evidence)
         holder = g.span("holder", self.holder, near=None if evidence is None else evidence.start)
         if evidence is None or holder is None:
             return None
@@ -247,6 +286,7 @@ class DraftList(BaseModel):
     list_field: ClassVar[str]
 
     _records: list[Any] = PrivateAttr(default_factory=list)
+    _corrected: list[Corrected] = PrivateAttr(default_factory=list)
     _dropped: list[Dropped] = PrivateAttr(default_factory=list)
 
     def drafts(self) -> list[Draft]:
@@ -259,6 +299,12 @@ class DraftList(BaseModel):
         return list(self._records)
 
     @property
+    def corrected(self) -> list[Corrected]:
+        """Changes made to grounded records, each with the record it belongs to (merging
+        records keeps only the corrections of those kept)."""
+        return list(self._corrected)
+
+    @property
     def dropped(self) -> list[Dropped]:
         return list(self._dropped)
 
@@ -266,54 +312,50 @@ class DraftList(BaseModel):
     def _ground_all(self, info: ValidationInfo) -> DraftList:
         source = _source(info.context)
         if source is not None:
-            self._records, self._dropped = _ground_drafts(self.task, self.drafts(), source)
+            grounded = _ground_drafts(self.task, self.drafts(), source)
+            self._records, self._corrected, self._dropped = grounded
         return self
 
 
 def _ground_drafts(
-    task: Task, drafts: list[Draft], source: Source
-) -> tuple[list[Any], list[Dropped]]:
+    task: Task, drafts: list[Draft], source: Source, places: Sequence[int] | None = None
+) -> tuple[list[Any], list[Corrected], list[Dropped]]:
+    """Ground each draft; ``places`` are their indices in the answer (a choice's is its
+    candidate's) when items of it were left out, by default their order."""
     records: list[Any] = []
+    corrected: list[Corrected] = []
     dropped: list[Dropped] = []
     problems: list[str] = []
-    seen: dict[tuple[Any, ...], int] = {}
-    for index, draft in enumerate(drafts):
-        label = f"{task}[{index}]"
+    seen: dict[tuple[Any, ...], str] = {}  # key -> how the reader finds its first item
+    for index, draft in zip(places or range(len(drafts)), drafts, strict=True):
         key = draft.key()
         if key in seen:
-            dropped.append(
-                Dropped(
-                    task=task,
-                    reason=f"{label} repeats {task}[{seen[key]}]",
-                    item=draft.model_dump(),
-                )
-            )
+            reason = f"{_place(task, source, index)} repeats {seen[key]}"
+            dropped.append(Dropped(task=task, reason=reason, item=draft.model_dump()))
             continue
-        seen[key] = index
-        g = Grounder(source, label, index)
+        g = Grounder(source, f"{task}[{index}]", index)
         record = draft.ground(g)
         problems.extend(g.problems)
+        place = seen[key] = _place(
+            task, source, index, g.passage if record is None else record.passage
+        )
         if record is None and draft.declined():
             continue
         if record is None:
-            reason = "; ".join(g.problems) or f"{label} could not be grounded"
-            dropped.append(Dropped(task=task, reason=reason, item=draft.model_dump()))
+            failed = "; ".join(g.failed) or "could not be grounded"
+            dropped.append(Dropped(task=task, reason=f"{place}: {failed}", item=draft.model_dump()))
             continue
-        if g.problems:
-            dropped.append(
-                Dropped(
-                    task=task,
-                    reason="field removed: " + "; ".join(g.problems),
-                    item=draft.model_dump(),
-                )
-            )
-        dropped.extend(Dropped(task=task, reason=note, item=draft.model_dump()) for note in g.notes)
         records.append(record)
+        item, where = draft.model_dump(), record.passage
+        for name, why in g.notes:
+            correction = Correction(task=task, start=where.start, end=where.end, text=where.text,
+                                    field=name, reason=why, item=item)  # fmt: skip
+            corrected.append((record, correction))
     if problems and source.strict:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
         more = len(problems) - len(shown)
         raise ValueError("\n".join(shown) + (f"\n(and {more} more like these)" if more > 0 else ""))
-    return records, dropped
+    return records, corrected, dropped
 
 
 class QuoteList(DraftList):
@@ -391,6 +433,7 @@ def salvage(
     ``cut_off`` at the token limit its last item is incomplete, so it is dropped too.
     """
     task = model.task
+    source = Source(text, offset, False, tuple(candidates))
     items: list[Any] = []
     dropped: list[Dropped] = []
     if raw:
@@ -402,7 +445,7 @@ def salvage(
                 dropped.append(
                     Dropped(
                         task=task,
-                        reason=f"{task}[{len(items)}] cut off by the token limit",
+                        reason=f"{_place(task, source, len(items))} was cut off by the token limit",
                         item=last if isinstance(last, dict) else {"value": last},
                     )
                 )
@@ -411,6 +454,7 @@ def salvage(
     else:
         dropped.append(Dropped(task=task, reason=f"no answer ({why})"))
     drafts: list[Draft] = []
+    places: list[int] = []  # each draft's index in the answer
     for index, item in enumerate(items):
         if len(drafts) == MAX_ITEMS:
             dropped.append(
@@ -421,17 +465,18 @@ def salvage(
             break
         try:
             drafts.append(model.item_model.model_validate(item))
+            places.append(index)
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             dropped.append(
                 Dropped(
                     task=task,
-                    reason=f"{task}[{index}] invalid: {where}: {first['msg']}",
+                    reason=f"{_place(task, source, index)} is invalid ({where}: {first['msg']})",
                     item=item if isinstance(item, dict) else {"value": item},
                 )
             )
     result = model.model_construct(None, **{model.list_field: drafts})
-    records, more = _ground_drafts(task, drafts, Source(text, offset, False, tuple(candidates)))
-    result._records, result._dropped = records, dropped + more
+    records, corrected, more = _ground_drafts(task, drafts, source, places)
+    result._records, result._corrected, result._dropped = records, corrected, dropped + more
     return result

@@ -16,7 +16,8 @@ sentence boundaries; then, for each chunk (a passage):
    and asked again;
 
 then the chunks' records are merged (:func:`_merge`) into one
-:class:`~llmextract.schemas.DocumentResult`.
+:class:`~llmextract.schemas.DocumentResult`, with the corrections of the records kept
+(:func:`_corrections_of`) and what was dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import llmextract
@@ -34,7 +36,7 @@ from llmextract.article import Article
 from llmextract.choices import find_candidates
 from llmextract.chunking import make_chunks, split_sentences
 from llmextract.client import AnswerError, InvalidAnswerError, ModelClient, TruncatedAnswerError
-from llmextract.drafts import DraftList, grounding_context, salvage, usable_answer
+from llmextract.drafts import Corrected, DraftList, grounding_context, salvage, usable_answer
 from llmextract.embedded import EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, EndpointAnswerError, InputError
 from llmextract.examples import Example
@@ -49,10 +51,10 @@ from llmextract.prompts import (
 from llmextract.retry import document_deadline
 from llmextract.schemas import (
     TASKS,
+    Correction,
     DocumentResult,
     Dropped,
     Event,
-    Quote,
     Span,
     Stance,
     Task,
@@ -169,8 +171,9 @@ async def aextract(
         notice=EMBEDDED_NOTICE if settings.endpoint.is_embedded else None,
         llmextract_version=llmextract.__version__,
     )
-    for prompt, (records, dropped) in zip(chosen, answers, strict=True):
+    for prompt, (records, corrected, dropped) in zip(chosen, answers, strict=True):
         setattr(result, prompt.task, records)
+        result.corrected.extend(corrected)
         result.dropped.extend(dropped)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
@@ -208,6 +211,21 @@ async def model_client(
         await model.aclose()
 
 
+@dataclass
+class _Found:
+    """What a task found in a passage: records, the corrections made to them (each with its
+    record), and what was dropped."""
+
+    records: list[Any] = field(default_factory=list)
+    corrected: list[Corrected] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+
+    def add(self, more: _Found | DraftList) -> None:
+        self.records.extend(more.records)
+        self.corrected.extend(more.corrected)
+        self.dropped.extend(more.dropped)
+
+
 async def _extract_task(
     model: ModelClient,
     prompt: Prompt,
@@ -215,25 +233,24 @@ async def _extract_task(
     settings: Settings,
     usage: Usage,
     given: Sequence[Any] | None = None,
-) -> tuple[list[Any], list[Dropped]]:
+) -> tuple[list[Any], list[Correction], list[Dropped]]:
     if given is not None:  # one decision per given candidate, against the whole article
-        return await _extract_passage(
+        found = await _extract_passage(
             model, prompt, text, 0, len(text), usage, depth=_MAX_SPLITS, given=given
         )
+        return found.records, _corrections_of(found.records, found.corrected), found.dropped
     chunks = make_chunks(
         text,
         max_chars=settings.endpoint.chunk_chars,
         overlap_chars=settings.chunk_overlap_chars,
     )
-    records: list[Any] = []
-    dropped: list[Dropped] = []
+    found = _Found()
     for chunk in chunks:
-        found, lost = await _extract_passage(
-            model, prompt, text, chunk.start, chunk.end, usage, depth=0
+        found.add(
+            await _extract_passage(model, prompt, text, chunk.start, chunk.end, usage, depth=0)
         )
-        records.extend(found)
-        dropped.extend(lost)
-    return _merge(records), dropped
+    records = _merge(found.records)
+    return records, _corrections_of(records, found.corrected), found.dropped
 
 
 async def _extract_passage(
@@ -246,7 +263,7 @@ async def _extract_passage(
     *,
     depth: int,
     given: Sequence[Any] | None = None,
-) -> tuple[list[Any], list[Dropped]]:
+) -> _Found:
     """Records from ``text[start:end]``; a cut-off answer splits the passage in two.
 
     A choice prompt may need several requests (one per group of candidates); a passage cut
@@ -256,8 +273,7 @@ async def _extract_passage(
     passage = text[start:end]
     candidates = _candidates(prompt, passage, given)
     requests = prompt.render_requests(passage, candidates)  # none: no candidates found
-    records: list[Any] = []
-    dropped: list[Dropped] = []
+    found = _Found()
     for request in requests:
         context = grounding_context(passage, offset=start, candidates=request.candidates)
         try:
@@ -271,16 +287,17 @@ async def _extract_passage(
                 first = await _extract_passage(
                     model, prompt, text, start, start + middle, usage, depth=depth + 1
                 )
-                second = await _extract_passage(
-                    model, prompt, text, start + middle, end, usage, depth=depth + 1
+                first.add(
+                    await _extract_passage(
+                        model, prompt, text, start + middle, end, usage, depth=depth + 1
+                    )
                 )
-                return first[0] + second[0], first[1] + second[1]
+                return first
             answer = _salvaged(prompt.task, request, error, passage, start)
         except InvalidAnswerError as error:
             answer = _salvaged(prompt.task, request, error, passage, start)
-        records.extend(answer.records)
-        dropped.extend(answer.dropped)
-    return records, dropped
+        found.add(answer)
+    return found
 
 
 def _candidates(prompt: Prompt, passage: str, given: Sequence[Any] | None) -> Sequence[Any] | None:
@@ -333,27 +350,27 @@ def _middle_boundary(passage: str) -> int | None:
     return min((s[0] for s in sentences[1:]), key=lambda offset: abs(offset - half))
 
 
-def _primary(record: Any) -> Span:
-    if isinstance(record, Quote):
-        return record.content
-    if isinstance(record, Event):
-        return record.trigger
-    assert isinstance(record, Stance)
-    return record.evidence
-
-
 def _merge(records: list[Any]) -> list[Any]:
     """Records in text order; one of each record found twice in overlapping chunks."""
     kept: list[Any] = []
-    for record in sorted(records, key=lambda r: (_primary(r).start, _primary(r).end)):
-        span = _primary(record)
+    for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
+        span = record.passage
         if any(
-            _identity(other) == _identity(record) and _same_passage(span, _primary(other))
+            _identity(other) == _identity(record) and _same_passage(span, other.passage)
             for other in kept[-8:]
         ):
             continue
         kept.append(record)
     return kept
+
+
+def _corrections_of(records: list[Any], corrected: list[Corrected]) -> list[Correction]:
+    """The corrections of ``records``, in their order. A record merged away takes its own
+    with it: the record kept for that passage is as the model answered it in its chunk."""
+    by_record: dict[int, list[Correction]] = {}
+    for record, correction in corrected:
+        by_record.setdefault(id(record), []).append(correction)
+    return [correction for record in records for correction in by_record.get(id(record), [])]
 
 
 def _identity(record: Any) -> tuple[Any, ...]:

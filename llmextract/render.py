@@ -69,15 +69,26 @@ def _label(record: Quote | Event | Stance) -> tuple[str, dict[str, str]]:
 
 
 def view_model(document: ViewDocument) -> dict[str, Any]:
-    """The JSON the page draws one document from."""
+    """The JSON the page draws one document from.
+
+    Each record carries its corrections (found by its task and passage), shown beside it;
+    ``dropped`` holds only what was not emitted.
+    """
     records: list[dict[str, Any]] = []
     result = document.result
+    corrections: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+    for correction in result.corrected if result else []:
+        where = (correction.task, correction.start, correction.end)
+        corrections.setdefault(where, []).append(correction.model_dump(mode="json"))
     for task in ("quotes", "events", "stances"):
         for index, record in enumerate(getattr(result, task) if result else []):
             label, facets = _label(record)
+            passage = record.passage
             records.append(
                 {"id": f"{task}-{index}", "task": task, "label": label,
-                 "spans": _spans(task, record), **facets}
+                 "spans": _spans(task, record),
+                 "corrections": corrections.get((task, passage.start, passage.end), []),
+                 **facets}
             )  # fmt: skip
     return {
         "id": document.id,

@@ -16,6 +16,7 @@ from llmextract.grounding import AlignmentStatus
 
 __all__ = [
     "TASKS",
+    "Correction",
     "DocumentResult",
     "Dropped",
     "Event",
@@ -79,6 +80,11 @@ class Quote(_Record):
     cue: Span | None = None
     kind: QuoteKind = "direct"
 
+    @property
+    def passage(self) -> Span:
+        """Where the quote is in the article: its content."""
+        return self.content
+
 
 class Event(_Record):
     """Something an actor did, in a PLOVER category."""
@@ -90,6 +96,11 @@ class Event(_Record):
     location: Span | None = None
     time: Span | None = None
     summary: str = ""
+
+    @property
+    def passage(self) -> Span:
+        """Where the event is in the article: its trigger."""
+        return self.trigger
 
 
 class Stance(_Record):
@@ -104,6 +115,29 @@ class Stance(_Record):
     target: str
     polarity: Polarity
     evidence: Span
+
+    @property
+    def passage(self) -> Span:
+        """Where the stance is in the article: its evidence."""
+        return self.evidence
+
+
+class Correction(_Record):
+    """A change made to a record that was emitted: an option the model picked that was not
+    offered and was replaced, or a field removed because the article does not hold it.
+
+    ``start``, ``end`` and ``text`` are the record's passage (a quote's content, an event's
+    trigger, a stance's evidence), so ``article[start:end] == text``; ``item`` is what the
+    model answered for the record.
+    """
+
+    task: Task
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    field: str
+    reason: str
+    item: dict[str, Any] | None = None
 
 
 class Dropped(_Record):
@@ -147,6 +181,7 @@ class DocumentResult(BaseModel):
     quotes: list[Quote] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     stances: list[Stance] = Field(default_factory=list)
+    corrected: list[Correction] = Field(default_factory=list)
     dropped: list[Dropped] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     seconds: float = 0.0

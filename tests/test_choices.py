@@ -68,7 +68,9 @@ def test_speaker_option_that_was_not_offered_falls_back_to_the_best() -> None:
     first, second = result.records
     assert first.speaker.text == "she"
     assert second.speaker is None
-    assert "option 3 was not offered" in result.dropped[0].reason
+    [(record, correction)] = result.corrected  # kept with the best speaker: not dropped
+    assert record is first and result.dropped == []
+    assert correction.reason == "speaker option 3 was not offered; used option 1 (she)"
 
 
 def test_one_decision_per_candidate_is_enforced() -> None:
@@ -98,7 +100,9 @@ def test_event_and_stance_decisions() -> None:
     assert decide("events", (event,), [{"type": 0}]).records == []
     fallback = decide("events", (event,), [{"type": 3}])
     assert fallback.records[0].type is EventType.SUPPORT
-    assert "option 3 was not offered" in fallback.dropped[0].reason
+    [(_, correction)] = fallback.corrected
+    assert correction.reason == "type option 3 was not offered; used option 1 (SUPPORT)"
+    assert (correction.start, correction.end, correction.text) == (*at(TEXT, "backed"), "backed")
     [s] = decide("stances", (stance,), [{"polarity": "support"}]).records
     assert (s.holder.text, s.target, s.polarity, s.evidence.text) == (
         "Elena Ruiz",

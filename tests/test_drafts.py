@@ -86,7 +86,9 @@ def test_unknown_speaker_name_is_removed_not_invented() -> None:
         {"quotes": [quote(speaker_name="Marie Curie")]}, context=grounding_context(TEXT)
     )
     assert drafts.records[0].speaker_name is None
-    assert "Marie Curie" in drafts.dropped[0].reason
+    [(record, correction)] = drafts.corrected  # the quote is kept: corrected, not dropped
+    assert record is drafts.records[0] and drafts.dropped == []
+    assert correction.field == "speaker_name" and "Marie Curie" in correction.reason
 
 
 def test_duplicates_are_dropped_with_reason() -> None:
@@ -94,7 +96,8 @@ def test_duplicates_are_dropped_with_reason() -> None:
         {"quotes": [quote(), quote()]}, context=grounding_context(TEXT)
     )
     assert len(drafts.records) == 1
-    assert "repeats quotes[0]" in drafts.dropped[0].reason
+    start = TEXT.index("a disaster for the street")
+    assert f"repeats the quote at {start}-" in drafts.dropped[0].reason
 
 
 def test_lists_and_strings_are_bounded_in_the_schema() -> None:
@@ -140,7 +143,8 @@ def test_salvage_keeps_valid_grounded_items_from_a_broken_answer() -> None:
     kept = salvage(QuoteList, raw, TEXT, why="re-asks spent")
     assert [r.content.text for r in kept.records] == ["a disaster for the street"]
     reasons = " | ".join(d.reason for d in kept.dropped)
-    assert "quotes[1] invalid" in reasons and "not in the article" in reasons
+    assert "item 2 of the answer is invalid" in reasons
+    assert "item 3 of the answer: content 'made up words here' is not in the article" in reasons
 
 
 def test_salvage_of_cut_off_json_drops_the_incomplete_last_item() -> None:

@@ -164,6 +164,28 @@ def test_filters_by_task_event_type_and_speaker(
     assert labels and all(label.startswith(f"{event_type}:") for label in labels)
 
 
+def test_corrections_show_beside_their_record_not_as_dropped(
+    page: Any, scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    from llmextract.choices import find_candidates
+    from llmextract.testing import Reply
+
+    text = SAMPLE.read_text(encoding="utf-8")
+    offered = len(find_candidates("events", text))
+    scripted_server.enqueue(Reply(arguments={"decisions": [{"type": 2}] * offered}))
+    settings = settings_for(scripted_server.url, prompt_style="choose")
+    result = extract(text, tasks=["events"], settings=settings)
+    assert len(result.corrected) == len(result.events) == offered and result.dropped == []
+    open_view(page, [ViewDocument("harbour", text, result)], tmp_path)
+    assert page.locator("aside ol.dropped").count() == 0
+    for index, event in enumerate(result.events):
+        shown = page.locator(f'aside li[data-rec="events-{index}"] .correction').all_inner_texts()
+        assert shown == [f"corrected: type option 2 was not offered; used option 1 ({event.type})"]
+    page.locator('aside li[data-rec="events-1"]').click()  # the record still selects its spans
+    assert page.locator("mark.flash").count() >= 1
+    assert page.errors == []
+
+
 def test_a_hostile_article_shows_as_text_and_runs_nothing(
     page: Any, documents: list[ViewDocument], tmp_path: Path
 ) -> None:

@@ -65,6 +65,10 @@ function drawLists(doc, records) {
     const list = el("ol", { "data-task": task });
     for (const record of items) {
       const item = el("li", { "data-rec": record.id }, record.label);
+      // What the pipeline changed in this record before emitting it: kept, so not a drop.
+      for (const c of record.corrections)
+        item.append(el("div", { class: "correction", title: c.item ? JSON.stringify(c.item) : "" },
+          `corrected: ${c.reason}`));
       item.addEventListener("click", () => select(record.id, true));
       list.append(item);
     }
