@@ -351,8 +351,8 @@ def render_command(
     """Write one self-contained HTML view of the records over their articles.
 
     Spans are highlighted in place and coloured by kind; click a record to scroll to it;
-    filter by task, event type and speaker; see what was dropped or corrected, and why; step through a
-    batch document by document. No network is needed to open it.
+    filter by task, event type and speaker; see what was dropped or corrected, and why;
+    step through a batch document by document. No network is needed to open it.
     """
     from llmextract.render import render_view
     from llmextract.results import with_articles
