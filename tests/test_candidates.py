@@ -406,8 +406,8 @@ PATHOLOGICAL = {
     "abbreviations": "Mr. " * 10_000 + "said",
 }
 # One sentence of 12,000 characters (one default chunk) full of cue verbs: find_quotes
-# compares every cue with every later one over the text between them (cubic time, about
-# 25 s on 2 cores), so these stay out of the run until that is fixed.
+# searches the text between every cue and every later one (cubic time: 7 to 17 s each on
+# 2 cores), so these stay out of the run until that is fixed.
 CUE_RUNS = {
     "said-that frames": "Wang said that " * 800,
     "stance phrases": "expressed deep concern about " * 414,
