@@ -69,7 +69,7 @@ def run_cli(
     *args: str, stdin: str | None = None, cwd: Path | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """``llmextract ARGS`` in a real process, with no endpoint or key from this machine."""
-    environment = _clean_environment()
+    environment = clean_environment()
     environment.update(env)
     return subprocess.run(
         [sys.executable, "-m", "llmextract", *args],
@@ -83,7 +83,7 @@ def run_cli(
     )
 
 
-def _clean_environment() -> dict[str, str]:
+def clean_environment() -> dict[str, str]:
     """This process's environment without any endpoint, key or config file of this machine."""
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))
@@ -127,7 +127,7 @@ def interrupt_midway(
     after_lines: int = 20,
 ) -> tuple[int, str, list[str], dict[str, str]]:
     """Start a batch in its own process, send ``sig`` once ``after_lines`` are written."""
-    env = _clean_environment()
+    env = clean_environment()
     command = [
         sys.executable, "-m", "llmextract", "batch", str(source), "-o", str(output),
         "--base-url", server.url, "--model", "scripted", "--task", "quotes", *extra,
