@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,30 +17,17 @@ from llmextract.errors import InputError
 from llmextract.schemas import TASKS
 from llmextract.sources import iter_source
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import SAMPLE, run_cli, settings_for
+from tests.conftest import (
+    SAMPLE,
+    batch,
+    interrupt_midway,
+    records,
+    run_cli,
+    settings_for,
+    write_articles,
+)
 
 TEXT = SAMPLE.read_text(encoding="utf-8")
-
-
-def write_articles(path: Path, count: int, *, extra_lines: tuple[str, ...] = ()) -> None:
-    """``count`` distinct articles (so none shares a cached answer), then ``extra_lines``."""
-    with path.open("w", encoding="utf-8") as handle:
-        for i in range(count):
-            text = TEXT.replace("Elena Ruiz", f"Elena Ruiz{i}")
-            handle.write(json.dumps({"id": f"a{i}", "text": text, "desk": "city"}) + "\n")
-        for line in extra_lines:
-            handle.write(line + "\n")
-
-
-def batch(server: ScriptedServer, source: Path, output: Path, *args: str, **env: str):  # type: ignore[no-untyped-def]
-    return run_cli(
-        "batch", str(source), "-o", str(output), "--base-url", server.url, "--model", "scripted",
-        "--task", "quotes", "--retries", "0", *args, **env,
-    )  # fmt: skip
-
-
-def records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_every_input_line_yields_one_output_line_in_order(
@@ -211,32 +195,6 @@ def test_csv_and_folder_inputs(scripted_server: ScriptedServer, tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     got = records(tmp_path / "folder.jsonl")
     assert [(r["id"], r["status"]) for r in got] == [("a", "ok"), ("b/c", "error")]
-
-
-def interrupt_midway(
-    server: ScriptedServer,
-    source: Path,
-    output: Path,
-    sig: signal.Signals,
-    *extra: str,
-    after_lines: int = 20,
-) -> tuple[int, str, list[str], dict[str, str]]:
-    """Start a batch in its own process, send ``sig`` once ``after_lines`` are written."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LLMEXTRACT_", "OPENAI_"))}
-    env["LLMEXTRACT_CONFIG"] = os.devnull + ".absent"
-    command = [
-        sys.executable, "-m", "llmextract", "batch", str(source), "-o", str(output),
-        "--base-url", server.url, "--model", "scripted", "--task", "quotes", *extra,
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if output.exists() and output.read_bytes().count(b"\n") >= after_lines:
-            break
-        time.sleep(0.005)
-    process.send_signal(sig)
-    _, stderr = process.communicate(timeout=60)
-    return process.returncode, stderr, command, env
 
 
 def test_kill_9_mid_batch_then_rerun_gives_each_line_once(tmp_path: Path) -> None:

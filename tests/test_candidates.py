@@ -355,14 +355,13 @@ _ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(_ALPHABET, max_size=60).map("".join))
-def test_finders_never_raise_and_keep_span_invariants(text: str) -> None:
-    mentions = find_mentions(text)
-    check_spans(text, mentions)
-    quotes: list[QuoteCandidate] = find_quotes(text)
-    events: list[EventCandidate] = find_events(text)
-    stances: list[StanceCandidate] = find_stances(text)
+def check_candidates(
+    text: str,
+    quotes: Sequence[QuoteCandidate],
+    events: Sequence[EventCandidate],
+    stances: Sequence[StanceCandidate],
+) -> None:
+    """Every candidate and each of its parts is grounded in ``text``, in order, once."""
     for records in (quotes, events, stances):
         check_spans(text, records)
     for q in quotes:
@@ -381,16 +380,67 @@ def test_finders_never_raise_and_keep_span_invariants(text: str) -> None:
             if m is not None:
                 check_mention(text, m)
     for stance in stances:
+        assert stance.holder is not None  # the finder keeps only stances with a holder
         check_mention(text, stance.holder)
         assert stance.target
 
 
-@pytest.mark.parametrize("finder", [find_quotes, find_events, find_stances])
-def test_pathological_input_finishes(finder: object) -> None:
-    # Long runs that would make nested quantifiers backtrack; no timing assertion.
-    text = ("Wang " * 2000) + ('"' * 500) + (", " * 2000) + ("a " * 3000) + "said"
-    assert callable(finder)
-    finder(text)
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_ALPHABET, max_size=60).map("".join))
+def test_finders_never_raise_and_keep_span_invariants(text: str) -> None:
+    check_spans(text, find_mentions(text))
+    check_candidates(text, find_quotes(text), find_events(text), find_stances(text))
+
+
+# Inputs that would make nested quantifiers backtrack, or a scan quadratic, each followed by
+# prose the finders must still read.
+PATHOLOGICAL = {
+    "names, marks, commas, words": ("Wang " * 2000) + ('"' * 500) + (", " * 2000) + ("a " * 3000),
+    "unclosed quotation marks": "\u201cWe " * 3000 + "said",
+    "quotation marks only": '"' * 5000,
+    "titled names in a list": "Foreign Minister Wang Yi, " * 2000 + "said",
+    "according-to frames": "according to Wang, " * 600,
+    "a 200,000-letter word": "x" * 200_000,
+    "blank lines": "\n" * 100_000 + "said",
+    "capitalised words": "Abc " * 20_000,
+    "abbreviations": "Mr. " * 10_000 + "said",
+}
+# One sentence of 12,000 characters (one default chunk) full of cue verbs: find_quotes
+# searches the text between every cue and every later one (cubic time: 7 to 17 s each on
+# 2 cores), so these stay out of the run until that is fixed.
+CUE_RUNS = {
+    "said-that frames": "Wang said that " * 800,
+    "stance phrases": "expressed deep concern about " * 414,
+}
+PROSE = '\n\nMayor Elena Ruiz said: "The wall is built." The council rejected the plan.'
+
+
+@pytest.mark.timeout(60)  # each input takes well under a second; a hang fails here
+@pytest.mark.parametrize(
+    "text",
+    [
+        *[pytest.param(text, id=name) for name, text in PATHOLOGICAL.items()],
+        *[
+            pytest.param(
+                text,
+                id=name,
+                marks=pytest.mark.xfail(
+                    run=False, reason="find_quotes takes cubic time in one sentence's cue verbs"
+                ),
+            )
+            for name, text in CUE_RUNS.items()
+        ],
+    ],
+)
+def test_pathological_input_gives_grounded_candidates_and_the_prose_after_it(text: str) -> None:
+    check_candidates(text, find_quotes(text), find_events(text), find_stances(text))
+    article = text + PROSE
+    quotes, events = find_quotes(article), find_events(article)
+    check_candidates(article, quotes, events, find_stances(article))
+    assert "The wall is built." in [q.text for q in quotes]
+    assert [(e.text, e.types[0]) for e in events if e.start > len(text)] == [
+        ("rejected", EventType.REJECT)
+    ]
 
 
 def test_quotation_parts_join_only_around_their_shared_cue() -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import run_cli
-from tests.test_batch import records, write_articles
+from tests.conftest import records, run_cli, write_articles
 
 pytest.importorskip("ray", reason="needs the [ray] extra: pip install 'llmextract[ray]'")
 pytestmark = pytest.mark.ray

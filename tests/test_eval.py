@@ -16,30 +16,9 @@ from llmextract.evaluation.record import load
 from llmextract.evaluation.run import load_eval_config, run_eval
 from llmextract.settings import Settings
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import run_cli
+from tests.conftest import GOLD, ROOT, predictions_from_gold, run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLD = ROOT / "evals" / "gold" / "handwritten.jsonl"
 CONFIG = ROOT / "evals" / "configs" / "handwritten.toml"
-
-
-def predictions_from_gold(path: Path, keep: float = 1.0) -> None:
-    """Write the gold records themselves as predictions (the first ``keep`` share of each)."""
-    lines = []
-    for gold in load_gold(GOLD):
-        result = {
-            "id": gold.id, "sha256": "x", "chars": len(gold.text), "model": "gold",
-            "endpoint": "none", "prompts": {},
-            "quotes": [q.model_dump() for q in gold.quotes][: round(len(gold.quotes) * keep)],
-            "events": [
-                e.model_dump(exclude={"source_type", "arguments"}) for e in gold.events if e.type
-            ][: round(len(gold.events) * keep)],
-            "stances": [
-                s.model_dump(exclude={"label"}) for s in gold.stances if s.holder
-            ][: round(len(gold.stances) * keep)],
-        }  # fmt: skip
-        lines.append(json.dumps(result))
-    path.write_text("\n".join(lines) + "\n")
 
 
 def test_gold_set_loads_and_covers_every_task() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,7 @@ from llmextract import ConfigError, PromptError, extract, load_prompt
 from llmextract.evaluation.gold import load_gold
 from llmextract.examples import load_examples, select_examples
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import settings_for
-
-GOLD = Path(__file__).resolve().parent.parent / "evals" / "gold" / "handwritten.jsonl"
+from tests.conftest import GOLD, settings_for
 
 
 def test_examples_are_paragraphs_whose_answers_are_copied_from_them() -> None:

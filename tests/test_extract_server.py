@@ -15,15 +15,8 @@ from llmextract import (
 )
 from llmextract.errors import EndpointAnswerError
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import settings_for
+from tests.conftest import MAYOR, settings_for
 
-MAYOR = {
-    "content": "We cannot wait for the next flood to take the fish market,",
-    "speaker": "Mayor Elena Ruiz",
-    "speaker_name": "Elena Ruiz",
-    "cue": "told",
-    "kind": "direct",
-}
 INVENTED = {
     "content": "The wall will be paid for by a lottery",
     "speaker": "Mayor Elena Ruiz",

@@ -29,8 +29,7 @@ from llmextract.batch import arun_batch
 from llmextract.sources import iter_source
 from llmextract.testing import ScriptedServer
 from tests import reliability
-from tests.conftest import run_cli, settings_for
-from tests.test_batch import interrupt_midway, records, write_articles
+from tests.conftest import interrupt_midway, records, run_cli, settings_for, write_articles
 
 pytestmark = pytest.mark.faults
 # What transient faults end as, if ever: retries spent, or a task that never got its JSON

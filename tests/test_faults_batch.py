@@ -24,8 +24,7 @@ from typer.testing import CliRunner
 
 from llmextract.testing import ScriptedServer
 from tests import reliability
-from tests.conftest import SAMPLE, run_cli
-from tests.test_batch import batch, interrupt_midway, records, write_articles
+from tests.conftest import SAMPLE, batch, interrupt_midway, records, run_cli, write_articles
 
 pytestmark = pytest.mark.faults
 INPUT, OUTPUT = "batch input", "batch output"

@@ -19,8 +19,7 @@ import pytest
 
 from llmextract.testing import Reply, ScriptedServer
 from tests import reliability
-from tests.conftest import SAMPLE, run_cli
-from tests.test_batch import write_articles
+from tests.conftest import SAMPLE, run_cli, write_articles
 
 pytestmark = pytest.mark.faults
 

@@ -32,9 +32,7 @@ from llmextract.settings import Settings
 from llmextract.sources import iter_source
 from llmextract.testing import Reply, ScriptedServer
 from tests import reliability
-from tests.conftest import SAMPLE, run_cli, settings_for
-from tests.test_batch import records, write_articles
-from tests.test_extract_server import MAYOR
+from tests.conftest import MAYOR, SAMPLE, records, run_cli, settings_for, write_articles
 
 pytestmark = pytest.mark.faults
 TEXT = SAMPLE.read_text(encoding="utf-8")

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -609,24 +606,3 @@ def test_confusion_counts() -> None:
         "oppose": {"support": 1, "oppose": 1},
     }
     assert confusion([one], "quotes.kind") == {}
-
-
-# --- purity -------------------------------------------------------------------------------
-
-
-def test_scoring_modules_do_not_import_the_client() -> None:
-    seen: set[str] = set()
-    todo = ["llmextract.evaluation.matching", "llmextract.evaluation.metrics"]
-    while todo:
-        spec = importlib.util.find_spec(todo.pop())
-        assert spec is not None and spec.origin is not None
-        for node in ast.walk(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in set(names) - seen:
-                seen.add(name)
-                if name.startswith("llmextract."):
-                    todo.append(name)
-    assert not {m for m in seen if m.split(".")[0] in {"openai", "instructor"}}
-    assert "llmextract.client" not in seen

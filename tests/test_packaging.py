@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from llmextract.prompts import list_prompts
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def test_wheel_contains_every_prompt(tmp_path: Path) -> None:

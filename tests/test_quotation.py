@@ -13,7 +13,6 @@ from llmextract.candidates import find_quotes
 from llmextract.evaluation.metrics import is_direct
 from llmextract.quotation import QUOTE_MARKS, Quotation, quotations, quote_kind, quoted_mask
 from llmextract.schemas import Span
-from tests.test_public_api import _imports
 
 
 def quoted(text: str) -> list[str]:
@@ -105,12 +104,6 @@ def test_mask_and_kind_follow_the_quotations() -> None:
     assert quote_kind(text, [we_win]) == "direct"
     assert quote_kind(text, [(0, we_win[1])], mask) == "mixed"
     assert quote_kind(text, [(0, 7)], mask) == "indirect"
-
-
-def test_the_scanner_is_pure() -> None:
-    imported = _imports("llmextract.quotation")
-    assert not {m for m in imported if m.split(".")[0] in {"openai", "instructor", "httpx"}}
-    assert "llmextract.client" not in imported
 
 
 _ALPHABET = st.sampled_from(

@@ -15,7 +15,7 @@ from llmextract.errors import InputError
 from llmextract.render import ViewDocument, render_view, view_model
 from llmextract.results import with_articles
 from llmextract.testing import ScriptedServer
-from tests.conftest import SAMPLE, run_cli, settings_for
+from tests.conftest import GOLD, SAMPLE, predictions_from_gold, run_cli, settings_for
 
 HOSTILE = (
     '<script>window.PWNED = 1</script><img src=x onerror="window.PWNED = 2">\n\n'
@@ -200,9 +200,6 @@ def test_a_hostile_article_shows_as_text_and_runs_nothing(
     assert page.errors == []
 
 
-GOLD = Path(__file__).resolve().parent.parent / "evals" / "gold" / "handwritten.jsonl"
-
-
 def test_the_eval_report_charts_every_metric_and_marks_matches_misses_and_false_positives(
     page: Any, tmp_path: Path
 ) -> None:
@@ -243,8 +240,6 @@ def test_the_eval_report_charts_every_metric_and_marks_matches_misses_and_false_
 
 
 def test_the_compare_report_shows_each_delta_and_the_verdict(page: Any, tmp_path: Path) -> None:
-    from tests.test_eval import predictions_from_gold
-
     predictions_from_gold(tmp_path / "good.jsonl")
     predictions_from_gold(tmp_path / "bad.jsonl", keep=0.0)
     for name in ("good", "bad"):
