@@ -98,7 +98,7 @@ class EmbeddedServer:
             "127.0.0.1",
             "--port",
             str(port),
-            # llama.cpp's default is half the cores, measured about 1.5x slower when idle.
+            # One per core unless told (README, "Sharing the machine", has the figures).
             "--n_threads",
             str(self.threads),
             "--n_ctx",

@@ -307,8 +307,8 @@ class Settings:
     chunk_overlap_chars: int = 400
     temperature: float = 0.0
     embedded_model_path: str | None = None
-    # Threads of the embedded model's server; None: one per core (llama.cpp's own default,
-    # half the cores, was about 1.5x slower on an idle machine).
+    # Threads of the embedded model's server; None: one per core. Fewer leave cores to other
+    # work (on a shared machine fewer were faster: see the README, "Sharing the machine").
     embedded_threads: int | None = None
     concurrency: int = 8  # requests in flight at once
     requests_per_minute: float | None = None
