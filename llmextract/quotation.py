@@ -1,7 +1,7 @@
 """Where the quotations of a text are: the one rule for what counts as inside quotation marks.
 
 Candidates (:mod:`llmextract.candidates`), the ``content_direct`` metric
-(:mod:`llmextract.evaluation.metrics`) and the gold converters' quote kinds
+(:mod:`llmextract.evaluation.direct`) and the gold converters' quote kinds
 (:mod:`llmextract.evaluation.converters`) all ask this module, so a system and the
 metric that measures it cannot disagree about a quotation mark.
 

@@ -177,7 +177,7 @@ def test_malformed_gold_is_reported_with_file_and_line(tmp_path: Path) -> None:
 
 def test_a_task_the_gold_does_not_annotate_is_not_scored() -> None:
     document = GoldDocument(id="d", text="Ann said hi.", tasks=["quotes"])
-    from llmextract.evaluation.metrics import score_result
+    from llmextract.evaluation.scorers import score_result
     from llmextract.schemas import DocumentResult
 
     empty = DocumentResult(id="d", sha256="", chars=12, model="", endpoint="", prompts={})

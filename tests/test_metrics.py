@@ -6,22 +6,19 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from llmextract.evaluation import metrics
-from llmextract.evaluation.gold import GoldDocument, GoldEvent, GoldStance
-from llmextract.evaluation.metrics import (
-    Counts,
-    DocumentScore,
+from llmextract.evaluation.bootstrap import resampled_sums
+from llmextract.evaluation.counts import Counts, DocumentScore, TokenCounts
+from llmextract.evaluation.direct import is_direct
+from llmextract.evaluation.scorers import score_document, score_result
+from llmextract.evaluation.table import (
     ScoreTable,
-    TokenCounts,
     aggregate,
     bootstrap,
     confusion,
-    is_direct,
     paired_bootstrap,
-    score_document,
-    score_result,
-    token_prf,
 )
+from llmextract.evaluation.tokens import token_prf
+from llmextract.gold import GoldDocument, GoldEvent, GoldStance
 from llmextract.schemas import DocumentResult, Event, EventType, Quote, Span, Stance
 
 
@@ -456,7 +453,7 @@ def test_results_are_json_serialisable() -> None:
     score = score_document("events", pred, gold, EVENT_TEXT, "iou", doc_id="e")
     stances = score_document("stances", *stance_fixture(), STANCE_TEXT, "iou", doc_id="s")
     json.dumps(asdict(score))
-    json.dumps({key: asdict(value) for key, value in aggregate([score, stances]).items()})
+    json.dumps({key: value.model_dump() for key, value in aggregate([score, stances]).items()})
     json.dumps(confusion([score], "events.type"))
 
 
@@ -554,7 +551,7 @@ def test_resampled_sums_drawn_in_blocks_equal_drawing_them_all_at_once() -> None
         draws = np.random.default_rng(4).integers(0, documents, size=(333, documents))
         whole = counts[draws].sum(axis=1)
         for at_once in (1, 5, 100, 1 << 20):
-            blocks = metrics._resampled_sums(counts, 333, 4, draws_at_once=at_once)
+            blocks = resampled_sums(counts, 333, 4, draws_at_once=at_once)
             assert np.array_equal(blocks, whole), (documents, at_once)
 
 

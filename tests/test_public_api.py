@@ -88,9 +88,22 @@ PURE = (
         for m in pkgutil.iter_modules(llmextract.candidates.__path__)
     ),
     "llmextract.candidates",
+    "llmextract.gold",
     "llmextract.evaluation.gold",
     "llmextract.evaluation.matching",
-    "llmextract.evaluation.metrics",
+    *(
+        f"llmextract.evaluation.{name}"
+        for name in (
+            "bootstrap",
+            "counts",
+            "direct",
+            "fields",
+            "labels",
+            "scorers",
+            "table",
+            "tokens",
+        )
+    ),
 )
 CLIENT = (
     "llmextract.client",

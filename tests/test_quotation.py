@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import llmextract.quotation
 from llmextract.candidates import find_quotes
-from llmextract.evaluation.metrics import is_direct
+from llmextract.evaluation.direct import is_direct
 from llmextract.quotation import QUOTE_MARKS, Quotation, quotations, quote_kind, quoted_mask
 from llmextract.schemas import Span
 

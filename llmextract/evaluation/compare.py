@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmextract.errors import InputError
-from llmextract.evaluation.metrics import ScoreTable
 from llmextract.evaluation.record import RunRecord
+from llmextract.evaluation.table import ScoreTable
 
 __all__ = ["CompareRow", "Comparison", "Flip", "compare_runs"]
 

@@ -1,8 +1,6 @@
-"""The gold format: one JSON document per line, reusing the prediction schemas.
+"""Gold files: one :class:`~llmextract.gold.GoldDocument` per JSONL line, read and written.
 
-A line is a :class:`GoldDocument`: the article ``text``, the ``tasks`` annotated in it (a
-task not listed is not scored, rather than scored as zero), and gold ``quotes``, ``events``
-and ``stances`` whose spans are character offsets into ``text``. The loader checks every
+The record types are :mod:`llmextract.gold`'s (re-exported here); the loader checks every
 span against the text and reports problems as ``file:line: message``.
 """
 
@@ -11,72 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from llmextract.errors import InputError
+from llmextract.gold import GoldDocument, GoldEvent, GoldStance
 from llmextract.jsonl import numbered_lines
-from llmextract.schemas import Event, EventType, Quote, Span, Stance, Task
 
 __all__ = ["GoldDocument", "GoldEvent", "GoldStance", "iter_gold", "load_gold", "write_gold"]
-
-
-class GoldEvent(Event):
-    """A gold event; ``type`` may be unknown when the source ontology has no PLOVER match."""
-
-    type: EventType | None = None  # type: ignore[assignment]
-    source_type: str | None = Field(default=None, description="type in the source ontology")
-    arguments: dict[str, list[Span]] = Field(
-        default_factory=dict, description="role -> argument spans in the source ontology"
-    )
-
-
-class GoldStance(Stance):
-    """A gold stance; the holder may be implicit (the author)."""
-
-    label: Literal["stance", "sentiment"] = Field(
-        default="stance", description="sentiment data (NewsMTSC) is marked as such"
-    )
-
-
-class GoldDocument(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    text: str
-    tasks: list[Task]
-    source: str = ""
-    quotes: list[Quote] = Field(default_factory=list)
-    events: list[GoldEvent] = Field(default_factory=list)
-    stances: list[GoldStance] = Field(default_factory=list)
-    meta: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _spans_are_in_the_text(self) -> GoldDocument:
-        for task in ("quotes", "events", "stances"):
-            for index, record in enumerate(getattr(self, task)):
-                for where, span in _spans(record):
-                    if self.text[span.start : span.end] != span.text:
-                        raise ValueError(
-                            f"{task}[{index}].{where}: text[{span.start}:{span.end}] is "
-                            f"{self.text[span.start : span.end]!r}, not {span.text!r}"
-                        )
-            if getattr(self, task) and task not in self.tasks:
-                raise ValueError(f"has {task} but 'tasks' does not list {task!r}")
-        return self
-
-
-def _spans(record: BaseModel) -> Iterator[tuple[str, Span]]:
-    for name in type(record).model_fields:
-        value = getattr(record, name)
-        if isinstance(value, Span):
-            yield name, value
-        elif isinstance(value, dict):
-            for role, spans in value.items():
-                for i, span in enumerate(spans):
-                    if isinstance(span, Span):
-                        yield f"{name}.{role}[{i}]", span
 
 
 def iter_gold(path: str | Path) -> Iterator[GoldDocument]:

@@ -12,9 +12,9 @@ from typing import Any
 
 from llmextract.errors import InputError
 from llmextract.evaluation.compare import Comparison
-from llmextract.evaluation.gold import GoldDocument
 from llmextract.evaluation.matching import SpanCriterion, match
 from llmextract.evaluation.record import RunRecord
+from llmextract.gold import GoldDocument
 from llmextract.render import page
 from llmextract.schemas import TASKS, DocumentResult, Span
 

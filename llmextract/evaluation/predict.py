@@ -14,9 +14,9 @@ from llmextract.candidates import Mention, StanceCandidate
 from llmextract.client import ModelClient
 from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.evaluation.baselines import naive_extract
-from llmextract.evaluation.gold import GoldDocument
 from llmextract.examples import Example
 from llmextract.extract import aextract, model_client
+from llmextract.gold import GoldDocument
 from llmextract.pool import ordered_map
 from llmextract.prompts import load_prompt
 from llmextract.rules import extract_rules

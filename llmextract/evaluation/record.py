@@ -9,7 +9,6 @@ the keys they lack take their defaults.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,20 +18,15 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from llmextract.errors import InputError
+from llmextract.evaluation.counts import DocumentScore, FieldMetrics
 from llmextract.evaluation.matching import SpanCriterion
-from llmextract.evaluation.metrics import (
-    DocumentScore,
-    FieldResult,
-    ScoreTable,
-    TokenCounts,
-)
+from llmextract.evaluation.table import ScoreTable
 from llmextract.schemas import DocumentResult, Task, Usage
 
 __all__ = [
     "KIND",
     "ClassScores",
     "DocumentRow",
-    "FieldMetrics",
     "LabelScores",
     "RunRecord",
     "RunSettings",
@@ -45,28 +39,6 @@ __all__ = [
 KIND: Final = "llmextract-eval-run"
 
 
-class FieldMetrics(BaseModel):
-    """One ``task.field`` over the corpus (see :class:`~.metrics.FieldResult`), with the 95%
-    bootstrap interval of its F1."""
-
-    precision: float
-    recall: float
-    f1: float
-    macro_f1: float
-    tp: int
-    fp: int
-    fn: int
-    documents: int
-    scored_documents: int
-    tokens: TokenCounts | None = None
-    f1_ci: tuple[float, float]
-
-    @classmethod
-    def of(cls, result: FieldResult, interval: tuple[float, float]) -> FieldMetrics:
-        low, high = interval
-        return cls(**dataclasses.asdict(result), f1_ci=(round(low, 4), round(high, 4)))
-
-
 class ClassScores(BaseModel):
     precision: float
     recall: float
@@ -75,7 +47,7 @@ class ClassScores(BaseModel):
 
 
 class LabelScores(BaseModel):
-    """Per-class P/R/F1 of a label field and their macro mean (:func:`~.metrics.label_scores`)."""
+    """Per-class P/R/F1 of a label field and their macro mean (:func:`~.labels.label_scores`)."""
 
     per_class: dict[str, ClassScores]
     macro_f1: float

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any, get_args
 
 from llmextract.errors import ConfigError, InputError
-from llmextract.evaluation.gold import GoldDocument, iter_gold
+from llmextract.evaluation.gold import iter_gold
 from llmextract.evaluation.matching import SpanCriterion
 from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
 from llmextract.evaluation.record import RunRecord, RunSettings
 from llmextract.evaluation.scoring import RunScorer
 from llmextract.examples import Example, load_examples
 from llmextract.extract import parse_tasks
+from llmextract.gold import GoldDocument
 from llmextract.jsonl import numbered_lines
 from llmextract.results import ResultLine, read_results
 from llmextract.schemas import Task

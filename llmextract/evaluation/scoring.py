@@ -1,7 +1,7 @@
 """Scoring a run as it streams: each gold document with its prediction, one at a time.
 
 :class:`RunScorer` scores a document the moment it comes and keeps its counts (numbers, in a
-:class:`~.metrics.ScoreTable`, and a small row for the run record), so that memory does not
+:class:`~.table.ScoreTable`, and a small row for the run record), so that memory does not
 hold the documents; :meth:`RunScorer.finish` makes the metrics with their bootstrap intervals.
 """
 
@@ -11,11 +11,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmextract.evaluation.gold import GoldDocument
+from llmextract.evaluation.counts import DocumentScore, FieldMetrics
+from llmextract.evaluation.labels import label_scores
 from llmextract.evaluation.matching import TOKEN_PATTERN, SpanCriterion
-from llmextract.evaluation.metrics import DocumentScore, ScoreTable, label_scores, score_result
 from llmextract.evaluation.predict import Prediction
-from llmextract.evaluation.record import DocumentRow, FieldMetrics, LabelScores
+from llmextract.evaluation.record import DocumentRow, LabelScores
+from llmextract.evaluation.scorers import score_result
+from llmextract.evaluation.table import ScoreTable
+from llmextract.gold import GoldDocument
 from llmextract.schemas import DocumentResult, Task, Usage
 
 __all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
@@ -108,14 +111,11 @@ class RunScorer:
 
     def finish(self, *, samples: int) -> ScoredRun:
         """The metrics of every document added, with ``samples`` bootstrap resamples."""
-        results = dict(sorted(self.table.aggregate().items()))
-        intervals = self.table.intervals(results, samples=samples)
+        metrics = dict(sorted(self.table.aggregate(samples=samples).items()))
         matrices = {f: self.table.confusion(f) for f in _CONFUSION_FIELDS}
         matrices = {f: matrix for f, matrix in matrices.items() if matrix}
         return ScoredRun(
-            metrics={
-                key: FieldMetrics.of(result, intervals[key]) for key, result in results.items()
-            },
+            metrics=metrics,
             confusion=matrices,
             labels={f: LabelScores.model_validate(label_scores(m)) for f, m in matrices.items()},
             prompts=self.prompts,

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from llmextract.errors import InputError
+from llmextract.evaluation.counts import FieldMetrics
 from llmextract.evaluation.predict import Prediction
-from llmextract.evaluation.record import FieldMetrics, default_run_path, save
+from llmextract.evaluation.record import default_run_path, save
 from llmextract.evaluation.run import EvalConfig, load_eval_config, run_eval
 from llmextract.settings import Settings
 
