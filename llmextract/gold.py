@@ -9,8 +9,9 @@ Pure data: no I/O, no client.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -69,13 +70,28 @@ class GoldDocument(BaseModel):
 
 
 def _spans(record: BaseModel) -> Iterator[tuple[str, Span]]:
-    # The fields' values in declaration order (a validated model's __dict__ holds exactly
-    # them): read directly, as every gold span of every document passes here.
-    for name, value in record.__dict__.items():
+    for name, holds_mapping in _span_fields(type(record)):
+        value = getattr(record, name)
         if isinstance(value, Span):
             yield name, value
-        elif isinstance(value, dict):
+        elif holds_mapping and isinstance(value, dict):
             for role, spans in value.items():
                 for i, span in enumerate(spans):
                     if isinstance(span, Span):
                         yield f"{name}.{role}[{i}]", span
+
+
+@functools.cache
+def _span_fields(model: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """The fields of ``model`` whose type holds a :class:`Span`, in declaration order, and
+    whether each is a mapping (role -> spans): looked up once per record type, as every gold
+    span of every document passes through :func:`_spans`."""
+    found = []
+    for name, info in model.model_fields.items():
+        if _holds_span(info.annotation):
+            found.append((name, get_origin(info.annotation) is dict))
+    return tuple(found)
+
+
+def _holds_span(annotation: Any) -> bool:
+    return annotation is Span or any(_holds_span(arg) for arg in get_args(annotation))

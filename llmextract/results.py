@@ -7,8 +7,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from llmextract.article import Article, read_article
 from llmextract.errors import InputError
@@ -41,11 +42,34 @@ def read_results(path: Path) -> Iterator[ResultLine]:
         yield _result_line(path, first[0], whole)
         return
     for number, raw in itertools.chain([first] if first else [], lines):
+        if raw.startswith(_BATCH_START):  # a batch record: parsed and validated in one step
+            try:
+                record = _BatchRecord.model_validate_json(raw)
+            except ValidationError:
+                pass  # read as any other line below, which says what is wrong
+            else:
+                yield ResultLine(record.line, record.id, record.result)
+                continue
         try:
             data = json.loads(raw)
         except ValueError:
             raise InputError(f"{path}:{number}: not valid JSON") from None
         yield _result_line(path, number, data)
+
+
+# How llmextract batch starts every record it writes.
+_BATCH_START = '{"line":'
+
+
+class _BatchRecord(BaseModel):
+    """A batch record that holds a result, in the form ``llmextract batch`` writes it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    line: StrictInt | None = None
+    id: StrictStr
+    status: Literal["ok"]
+    result: DocumentResult
 
 
 def _result_line(path: Path, number: int, data: object) -> ResultLine:

@@ -5,7 +5,10 @@ Pure: no I/O, no client.
 
 from __future__ import annotations
 
-from llmextract.quotation import QUOTE_MARKS, quoted_mask
+from bisect import bisect_left
+from functools import lru_cache
+
+from llmextract.quotation import QUOTE_MARKS, quotations
 from llmextract.schemas import Span
 
 __all__ = ["is_direct"]
@@ -29,6 +32,34 @@ def is_direct(span: Span, text: str) -> bool:
     """
     if not QUOTE_MARKS.isdisjoint(span.text):
         return True
-    quoted = quoted_mask(text)
     last = max(span.start, span.end - 1)
-    return any(0 <= i < len(quoted) and quoted[i] for i in (span.start, last))
+    return _quoted(text, span.start) or _quoted(text, last)
+
+
+@lru_cache(maxsize=32)
+def _quoted_ranges(text: str) -> tuple[list[int], list[int]]:
+    """The first and past-the-last quoted positions of ``text``'s outermost quotations,
+    merged where they touch or overlap and sorted: what
+    :func:`~llmextract.quotation.quoted_mask` marks, quotation marks aside, without building
+    a mask of the whole text. Cached: a scorer asks once per quote of the same document."""
+    firsts: list[int] = []
+    ends: list[int] = []
+    for q in sorted((q for q in quotations(text) if q.depth == 0), key=lambda q: q.open):
+        first, end = q.open + 1, q.close
+        if first >= end:
+            continue
+        if ends and first <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            firsts.append(first)
+            ends.append(end)
+    return firsts, ends
+
+
+def _quoted(text: str, i: int) -> bool:
+    """Whether character ``i`` of ``text`` is quoted (inside a quotation, not a mark)."""
+    if not 0 <= i < len(text) or text[i] in QUOTE_MARKS:
+        return False
+    firsts, ends = _quoted_ranges(text)
+    at = bisect_left(firsts, i + 1) - 1  # the last range starting at or before i
+    return at >= 0 and i < ends[at]

@@ -7,6 +7,7 @@ Gold documents and predictions stream through the scorer one at a time (see
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import re
@@ -28,7 +29,6 @@ from llmextract.evaluation.scoring import RunScorer
 from llmextract.examples import Example, load_examples
 from llmextract.extract import parse_tasks
 from llmextract.gold import GoldDocument
-from llmextract.jsonl import numbered_lines
 from llmextract.results import ResultLine, read_results
 from llmextract.schemas import Task
 from llmextract.settings import Settings
@@ -150,7 +150,7 @@ def _superseded_lines(path: Path) -> frozenset[int]:
 
 def documents_to_score(config: EvalConfig) -> int:
     """How many gold documents a run of ``config`` scores (for progress and time left)."""
-    count = sum(1 for _ in numbered_lines(config.gold))
+    count = _gold_file(config.gold).documents
     return count if config.limit is None else min(count, config.limit)
 
 
@@ -282,12 +282,44 @@ def run_eval(
     )
 
 
-def gold_digest(path: str | Path) -> str:
+@dataclass(frozen=True)
+class _GoldFile:
+    sha256: str
+    documents: int  # its non-blank lines, as the gold loader reads them
+
+
+def _gold_file(path: str | Path) -> _GoldFile:
+    """The digest and document count of a gold file, from one pass over its bytes; kept
+    while the file stays the same, so that a run's progress and its record read it once."""
+    try:
+        stat = Path(path).stat()
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    return _read_gold_file(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_gold_file(path: str, size: int, mtime_ns: int) -> _GoldFile:
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    documents = 0
+    try:
+        with Path(path).open("rb") as handle:
+            for line in handle:
+                digest.update(line)
+                # str.strip's whitespace, as the loader skips blank lines: ASCII lines (most)
+                # need no decoding.
+                if line.isascii():
+                    documents += bool(line.strip())
+                else:
+                    documents += bool(line.decode("utf-8", "replace").strip())
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    return _GoldFile(digest.hexdigest(), documents)
+
+
+def gold_digest(path: str | Path) -> str:
+    """The sha256 of a gold file's bytes."""
+    return _gold_file(path).sha256
 
 
 def slug(text: str) -> str:
