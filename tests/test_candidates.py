@@ -405,9 +405,8 @@ PATHOLOGICAL = {
     "capitalised words": "Abc " * 20_000,
     "abbreviations": "Mr. " * 10_000 + "said",
 }
-# One sentence of 12,000 characters (one default chunk) full of cue verbs: find_quotes
-# searches the text between every cue and every later one (cubic time: 7 to 17 s each on
-# 2 cores), so these stay out of the run until that is fixed.
+# One sentence of 12,000 characters (one default chunk) full of cue verbs: each cue looks
+# for the next one that a coordination leads into, which must not take time cubic in them.
 CUE_RUNS = {
     "said-that frames": "Wang said that " * 800,
     "stance phrases": "expressed deep concern about " * 414,
@@ -420,16 +419,7 @@ PROSE = '\n\nMayor Elena Ruiz said: "The wall is built." The council rejected th
     "text",
     [
         *[pytest.param(text, id=name) for name, text in PATHOLOGICAL.items()],
-        *[
-            pytest.param(
-                text,
-                id=name,
-                marks=pytest.mark.xfail(
-                    run=False, reason="find_quotes takes cubic time in one sentence's cue verbs"
-                ),
-            )
-            for name, text in CUE_RUNS.items()
-        ],
+        *[pytest.param(text, id=name) for name, text in CUE_RUNS.items()],
     ],
 )
 def test_pathological_input_gives_grounded_candidates_and_the_prose_after_it(text: str) -> None:

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -86,7 +87,6 @@ class QuoteCandidate:
 _PASSIVE_BY = re.compile(r"\s+by\b")
 _THAT = re.compile(r"\bthat\b")
 _STOP_BEFORE_THAT = re.compile(r"[.;:!?\"\u201c\u201d]")
-_COORDINATION = re.compile(r"(?:,\s*(?:and\s+)?|\s+and\s+)$")
 _TRAILING_JUNK = re.compile(r"(?:[\s,;:]|\band\b)+$")
 _FINAL_STOP = re.compile(r"[.!?\u2026]+$")
 _AFTER_QUOTE_FRAME = re.compile(r"[\s,]*(?:[\w.'\u2019-]+\s+){0,5}")
@@ -225,6 +225,53 @@ def _according_to(
     return start, end, names
 
 
+def _coordination_start(text: str, end: int) -> int:
+    """Where the coordination that ends at ``end`` starts at the latest (``", "``,
+    ``", and "`` or ``" and "``: what links two reported clauses), or -1 when none does.
+
+    A content runs to the next cue after such a coordination; asking once per cue, rather
+    than searching the text between every pair of cues, keeps a sentence full of cue verbs
+    linear.
+    """
+    gap = end
+    while gap > 0 and text[gap - 1].isspace():
+        gap -= 1  # text[gap:end] is the whitespace before end
+    latest = gap - 1 if gap > 0 and text[gap - 1] == "," else -1  # ",\s*"
+    if gap < end and gap >= 3 and text[gap - 3 : gap] == "and":
+        if gap >= 4 and text[gap - 4].isspace():
+            return gap - 4  # "\s+and\s+" starting at its last space: later than any comma
+        comma = gap - 3
+        while comma > 0 and text[comma - 1].isspace():
+            comma -= 1
+        if comma > 0 and text[comma - 1] == ",":
+            latest = max(latest, comma - 1)  # ",\s*and\s+"
+    return latest
+
+
+class _FirstAtLeast:
+    """The first index from a given one whose value reaches a threshold, in O(log n) per
+    question: the maxima of every power-of-two run of values, walked down by halves."""
+
+    def __init__(self, values: Sequence[int]) -> None:
+        self._levels = [list(values)]
+        width = 1
+        while width * 2 <= len(values):
+            below = self._levels[-1]
+            self._levels.append(
+                [max(below[i], below[i + width]) for i in range(len(below) - width)]
+            )
+            width *= 2
+
+    def first_at_least(self, start: int, threshold: int) -> int | None:
+        at = start
+        for level in range(len(self._levels) - 1, -1, -1):
+            maxima = self._levels[level]
+            if at < len(maxima) and maxima[at] < threshold:
+                at += 1 << level  # no value of this run reaches the threshold: skip it
+        values = self._levels[0]
+        return at if at < len(values) and values[at] >= threshold else None
+
+
 def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
     text = doc.text
     quoted = [d.mark for d in directs if d.mark is not None]
@@ -236,6 +283,8 @@ def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
             for m in CUE.finditer(text, sent[0], sent[1])
             if not any(a < m.start() < b for a, b in quoted)
         ]
+        cue_starts = [cue.start() for cue in cues]
+        coordinated = _FirstAtLeast([_coordination_start(text, at) for at in cue_starts])
         previous: list[Mention] = []
         for ci, cue in enumerate(cues):
             span = (cue.start(), cue.end())
@@ -281,10 +330,11 @@ def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
                     elif text[start:].lstrip().startswith("that "):
                         start = text.index("that", start) + 4
                     end = sent[1]
-                    for nxt in cues[ci + 1 :]:
-                        if nxt.start() > start and _COORDINATION.search(text[start : nxt.start()]):
-                            end = nxt.start()
-                            break
+                    # The next cue whose lead-in coordination (", and said") lies past start.
+                    after = bisect_right(cue_starts, start, lo=ci + 1)
+                    nxt = coordinated.first_at_least(after, start)
+                    if nxt is not None:
+                        end = cue_starts[nxt]
                     start, end = _trim(text, start, end, final=end == sent[1])
             content = text[start:end]
             if word_count(content) < 2:
