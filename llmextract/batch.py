@@ -48,6 +48,7 @@ from llmextract.errors import (
 )
 from llmextract.examples import Example
 from llmextract.extract import aextract, model_client, parse_tasks, prompt_for
+from llmextract.jsonl import loads, raw_lines
 from llmextract.output import (
     check_output,
     claim_output,
@@ -226,10 +227,10 @@ def _cut_partial_line(path: Path) -> None:
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in raw_lines(handle):
             try:
-                record = json.loads(raw)
-            except (ValueError, RecursionError):
+                record = loads(raw)
+            except ValueError:
                 raise InputError(
                     f"{path}:{number}: not valid JSON; give another --output or pass --restart"
                 ) from None
@@ -242,7 +243,7 @@ def _rewrite_without_errors(path: Path) -> None:
     """Drop error records, atomically: write beside the file, then rename over it."""
     with replacing(path) as target, path.open("rb") as source:
         for raw in source:
-            if json.loads(raw).get("status") != "error":
+            if loads(raw).get("status") != "error":
                 write_all(target, raw)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationErro
 
 from llmextract.article import Article, read_article
 from llmextract.errors import InputError
-from llmextract.jsonl import numbered_lines
+from llmextract.jsonl import loads, numbered_lines
 from llmextract.render import ViewDocument
 from llmextract.schemas import DocumentResult
 from llmextract.sources import iter_source, source_kind
@@ -36,22 +35,18 @@ def read_results(path: Path) -> Iterator[ResultLine]:
     first = next(lines, None)
     if first is not None and first[1].strip() == "{":  # indented: one document
         try:
-            whole = json.loads(path.read_text(encoding="utf-8"))
+            whole = loads(path.read_text(encoding="utf-8"))
         except ValueError as error:
             raise InputError(f"{path}: not valid JSON ({error})") from None
         yield _result_line(path, first[0], whole)
         return
     for number, raw in itertools.chain([first] if first else [], lines):
-        if raw.startswith(_BATCH_START):  # a batch record: parsed and validated in one step
-            try:
-                record = _BatchRecord.model_validate_json(raw)
-            except ValidationError:
-                pass  # read as any other line below, which says what is wrong
-            else:
-                yield ResultLine(record.line, record.id, record.result)
-                continue
+        fast = _fast_result_line(raw)
+        if fast is not None:
+            yield fast
+            continue
         try:
-            data = json.loads(raw)
+            data = loads(raw)
         except ValueError:
             raise InputError(f"{path}:{number}: not valid JSON") from None
         yield _result_line(path, number, data)
@@ -70,6 +65,21 @@ class _BatchRecord(BaseModel):
     id: StrictStr
     status: Literal["ok"]
     result: DocumentResult
+
+
+def _fast_result_line(raw: str) -> ResultLine | None:
+    """The line as a batch record or an extraction result, parsed and validated in one step
+    (most lines are one of these); ``None`` for anything else, which :func:`_result_line`
+    reads and says what is wrong with. A result accepted here is the one it would give: a
+    batch record only in the form batch writes, and a result holding no key but its own."""
+    try:
+        if raw.startswith(_BATCH_START):
+            record = _BatchRecord.model_validate_json(raw)
+            return ResultLine(record.line, record.id, record.result)
+        result = DocumentResult.model_validate_json(raw)
+    except ValidationError:
+        return None
+    return ResultLine(None, result.id, result)
 
 
 def _result_line(path: Path, number: int, data: object) -> ResultLine:

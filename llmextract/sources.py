@@ -51,6 +51,7 @@ from typing import Any, Literal
 
 from llmextract.article import decode_article
 from llmextract.errors import InputError
+from llmextract.jsonl import NestedTooDeeply, loads, raw_lines
 
 __all__ = ["SourceItem", "SourceKind", "count_items", "iter_source", "source_kind"]
 
@@ -213,7 +214,7 @@ def _jsonl_items(path: str | Path, options: _Options) -> Iterator[SourceItem]:
 
 
 def _jsonl_lines(lines: Iterable[bytes], source: str, options: _Options) -> Iterator[SourceItem]:
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in raw_lines(lines):
         yield _jsonl_item(raw, number, f"{source}:{number}", options)
 
 
@@ -223,7 +224,7 @@ def _jsonl_item(raw: bytes, number: int, where: str, options: _Options) -> Sourc
         return SourceItem(number, fallback_id, None, {}, f"{where}: blank line; remove it")
     try:
         line = decode_article(raw, source=where, encoding=options.encoding)
-        record = json.loads(
+        record = loads(
             line, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_no_constant
         )
     except InputError as error:
@@ -233,11 +234,10 @@ def _jsonl_item(raw: bytes, number: int, where: str, options: _Options) -> Sourc
         problem = error.msg.removesuffix(" at")
         message = f"{where}: invalid JSON ({problem} at column {error.colno})"
         return SourceItem(number, fallback_id, None, {}, message)
+    except NestedTooDeeply as error:
+        return SourceItem(number, fallback_id, None, {}, f"{where}: {error}; flatten it")
     except ValueError as error:  # raised by the number hooks below
         return SourceItem(number, fallback_id, None, {}, f"{where}: {error}")
-    except RecursionError:
-        message = f"{where}: nested too deeply to read (arrays or objects inside each other)"
-        return SourceItem(number, fallback_id, None, {}, f"{message}; flatten it")
     if not isinstance(record, dict):
         message = f"{where}: expected a JSON object, got {_JSON_TYPES[type(record)]}"
         return SourceItem(number, fallback_id, None, {}, message)

@@ -343,3 +343,14 @@ def test_predictions_for_some_documents_say_what_was_scored_and_what_was_missing
                    "-o", str(tmp_path / "all-run.json"))  # fmt: skip
     assert "without one" not in done.stdout
     assert json.loads((tmp_path / "all-run.json").read_text())["missing_predictions"] == 0
+
+
+def test_predictions_nested_too_deeply_are_an_input_error(tmp_path: Path) -> None:
+    """A predictions line nested deeper than Python's recursion allows is bad JSON: one
+    error line naming it, not a traceback."""
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    done = run_cli("eval", str(GOLD), "--pred", str(pred), "-o", str(tmp_path / "run.json"))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{pred}:1: not valid JSON" in " ".join(done.stderr.split())
