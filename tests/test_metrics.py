@@ -5,6 +5,8 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmextract.evaluation.bootstrap import resampled_sums
 from llmextract.evaluation.counts import Counts, DocumentScore, TokenCounts
@@ -19,6 +21,7 @@ from llmextract.evaluation.table import (
 )
 from llmextract.evaluation.tokens import token_prf
 from llmextract.gold import GoldDocument, GoldEvent, GoldStance
+from llmextract.quotation import QUOTE_MARKS, quoted_mask
 from llmextract.schemas import DocumentResult, Event, EventType, Quote, Span, Stance
 
 
@@ -603,3 +606,22 @@ def test_confusion_counts() -> None:
         "oppose": {"support": 1, "oppose": 1},
     }
     assert confusion([one], "quotes.kind") == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet='ab .,\n"\u201c\u201d\u201e', max_size=40),
+    start=st.integers(-2, 42),
+    length=st.integers(0, 12),
+)
+def test_a_content_is_direct_when_it_has_a_mark_or_an_end_inside_a_quotation(
+    text: str, start: int, length: int
+) -> None:
+    """The DIRECT rule as documented, checked against the quotation scanner's own mask."""
+    start = max(0, min(start, len(text)))
+    end = min(start + length, len(text))
+    span = Span(text=text[start:end], start=start, end=end)
+    mask = quoted_mask(text)
+    ends = (start, max(start, end - 1))
+    expected = bool(set(span.text) & QUOTE_MARKS) or any(i < len(mask) and mask[i] for i in ends)
+    assert is_direct(span, text) == expected
