@@ -32,8 +32,9 @@ def is_direct(span: Span, text: str) -> bool:
     """
     if not QUOTE_MARKS.isdisjoint(span.text):
         return True
+    firsts, ends = _quoted_ranges(text)
     last = max(span.start, span.end - 1)
-    return _quoted(text, span.start) or _quoted(text, last)
+    return _quoted(text, span.start, firsts, ends) or _quoted(text, last, firsts, ends)
 
 
 @lru_cache(maxsize=32)
@@ -56,10 +57,10 @@ def _quoted_ranges(text: str) -> tuple[list[int], list[int]]:
     return firsts, ends
 
 
-def _quoted(text: str, i: int) -> bool:
-    """Whether character ``i`` of ``text`` is quoted (inside a quotation, not a mark)."""
+def _quoted(text: str, i: int, firsts: list[int], ends: list[int]) -> bool:
+    """Whether character ``i`` of ``text`` is quoted (inside a quotation, not a mark), given
+    :func:`_quoted_ranges` of ``text``."""
     if not 0 <= i < len(text) or text[i] in QUOTE_MARKS:
         return False
-    firsts, ends = _quoted_ranges(text)
     at = bisect_left(firsts, i + 1) - 1  # the last range starting at or before i
     return at >= 0 and i < ends[at]

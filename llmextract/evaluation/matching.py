@@ -99,7 +99,7 @@ def _bounds(span: Span, text: str) -> tuple[int, int]:
 def _bound_arrays(spans: Sequence[Span], text: str) -> tuple[IntArray, IntArray]:
     """:func:`_bounds` of every span at once: their starts and their ends."""
     offsets = np.array([(span.start, span.end) for span in spans], dtype=np.int64)
-    start = np.clip(offsets.reshape(len(spans), 2)[:, 0], 0, len(text))
+    start = np.minimum(np.maximum(offsets.reshape(len(spans), 2)[:, 0], 0), len(text))
     return start, np.minimum(np.maximum(offsets.reshape(len(spans), 2)[:, 1], start), len(text))
 
 
