@@ -168,7 +168,9 @@ class _Signature:
             return cls(RULES, tuple(rule_prompts(job.tasks).items()))
         prompts = []
         for task in parse_tasks(job.tasks):
-            prompt = prompt_for(task, job.prompts, job.settings.endpoint.prompt_style)
+            prompt = prompt_for(
+                task, job.prompts, job.settings.endpoint.prompt_style, job.settings.prompt_dirs
+            )
             if job.examples:
                 prompt = prompt.with_examples(job.examples.get(task, ()))
             prompts.append((task, prompt.id))

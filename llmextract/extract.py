@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import llmextract
@@ -82,8 +83,14 @@ def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
     return tuple(task for task in TASKS if task in wanted) or TASKS
 
 
-def prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: PromptStyle) -> Prompt:
+def prompt_for(
+    task: Task,
+    prompts: str | Mapping[str, str] | None,
+    style: PromptStyle,
+    dirs: Sequence[Path] = (),
+) -> Prompt:
     """``prompts`` is one version for every task (``v2``) or task -> name; None: by style.
+    ``dirs`` are the user's prompt folders, looked up before the package's.
 
     A copy prompt named for an endpoint whose profile uses choice prompts (a small model,
     such as the embedded one) draws a :class:`~llmextract.prompts.PromptStyleWarning`.
@@ -96,14 +103,14 @@ def prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: Promp
                 "quotes.v2, events.v1 or stances.v1"
             )
         prompts = prompts.get(task)
-    prompt = load_prompt(task, prompts, style=style)
+    prompt = load_prompt(task, prompts, style=style, dirs=dirs)
     if prompt.style == "copy" and style == "choose":
         warnings.warn(
             PromptStyleWarning(
                 f"{prompt.name} is a copy prompt (the model copies passages), but this "
                 "endpoint uses choice prompts: a small model such as the embedded one copies "
                 f"badly and scores near zero. Use a choice prompt ({task}.v"
-                f"{default_prompts(task)['choose'].rsplit('.v', 1)[1]}) or a real model"
+                f"{default_prompts(task, dirs)['choose'].rsplit('.v', 1)[1]}) or a real model"
             ),
             stacklevel=2,
         )
@@ -140,7 +147,12 @@ async def aextract(
     settings = settings or Settings.from_env()
     given = given or {}
     chosen = [
-        prompt_for(task, prompts, "choose" if task in given else settings.endpoint.prompt_style)
+        prompt_for(
+            task,
+            prompts,
+            "choose" if task in given else settings.endpoint.prompt_style,
+            settings.prompt_dirs,
+        )
         for task in parse_tasks(tasks)
     ]
     if examples:

@@ -30,7 +30,8 @@ __all__ = [
     "Usage",
 ]
 
-Task = Literal["quotes", "events", "stances"]
+# A task's name: a built-in one (TASKS) or a user task's (see llmextract.tasks).
+Task = str
 TASKS: tuple[Task, ...] = ("quotes", "events", "stances")
 
 QuoteKind = Literal["direct", "indirect", "mixed"]

@@ -20,6 +20,7 @@ from llmextract.cli.options import (
     ModeOpt,
     NoCacheOpt,
     ProfileOpt,
+    PromptsDirOpt,
     RetriesOpt,
     SeedOpt,
     ShotsOpt,
@@ -107,6 +108,7 @@ def eval_command(
     prompt: Annotated[
         str | None, typer.Option(metavar="VERSION", help="Prompt version, e.g. v1 or v2.")
     ] = None,
+    prompts_dir: PromptsDirOpt = None,
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
@@ -177,7 +179,7 @@ def eval_command(
             )
         if html is not None:
             config.keep_predictions = True
-        settings = _settings_for(config, api_key, mode, max_reasks, retries, no_cache)
+        settings = _settings_for(config, api_key, mode, max_reasks, retries, no_cache, prompts_dir)
         with progress("Extracting", documents_to_score(config)) as advance:
             run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)
         path = output or default_run_path(run)
@@ -202,11 +204,13 @@ def _settings_for(
     max_reasks: int,
     retries: int,
     no_cache: bool,
+    prompts_dir: list[Path] | None,
 ) -> Settings:
     """The settings of a run: its config's endpoint, with the command line's knobs."""
     return model_settings(
         profile=config.profile, base_url=config.base_url, model=config.model, api_key=api_key,
         mode=mode, max_reasks=max_reasks, retries=retries, no_cache=no_cache,
+        prompts_dir=prompts_dir,
     )  # fmt: skip
 
 
@@ -277,6 +281,7 @@ def sweep_command(
         ),
     ],
     limit: LimitOpt = None,
+    prompts_dir: PromptsDirOpt = None,
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
@@ -301,7 +306,7 @@ def sweep_command(
         result = sweep(
             config_or_gold, prompt, metric,
             settings=lambda config: _settings_for(
-                config, api_key, mode, max_reasks, retries, no_cache
+                config, api_key, mode, max_reasks, retries, no_cache, prompts_dir
             ),
             progress=lambda version: progress(f"Prompt {version}"), limit=limit,
             profile=profile, base_url=base_url, model=model, examples=examples, shots=shots,

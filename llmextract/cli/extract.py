@@ -27,6 +27,7 @@ from llmextract.cli.options import (
     NoCacheOpt,
     OutputFormat,
     ProfileOpt,
+    PromptsDirOpt,
     PromptsOpt,
     RetriesOpt,
     SeedOpt,
@@ -53,6 +54,7 @@ def extract_command(
     ],
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptsOpt = None,
+    prompts_dir: PromptsDirOpt = None,
     system: SystemOpt = "llmextract",
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
@@ -100,7 +102,7 @@ def extract_command(
         # the article then turns out unreadable.
         settings = None if system == "rules" else model_settings(
             profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
-            max_reasks=max_reasks, retries=retries, no_cache=no_cache,
+            max_reasks=max_reasks, retries=retries, no_cache=no_cache, prompts_dir=prompts_dir,
         )  # fmt: skip
         source = read_article(str(article), encoding=encoding, article_id=article_id)
         if settings is None:
@@ -143,6 +145,7 @@ def batch_command(
     ],
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptsOpt = None,
+    prompts_dir: PromptsDirOpt = None,
     system: SystemOpt = "llmextract",
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
@@ -244,7 +247,8 @@ def batch_command(
             settings = DEFAULTS if rules else model_settings(
                 profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
                 max_reasks=max_reasks, retries=retries, no_cache=no_cache,
-                concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm,
+                concurrency=concurrency, prompts_dir=prompts_dir, requests_per_minute=rpm,
+                tokens_per_minute=tpm,
             )  # fmt: skip
             if prices is not None:
                 settings = replace(settings, prices={**settings.prices, **load_prices(prices)})

@@ -32,6 +32,7 @@ __all__ = [
     "NoCacheOpt",
     "OutputFormat",
     "ProfileOpt",
+    "PromptsDirOpt",
     "PromptsOpt",
     "RetriesOpt",
     "SeedOpt",
@@ -143,6 +144,7 @@ def model_settings(
     retries: int | None = None,
     no_cache: bool = False,
     concurrency: int | None = None,
+    prompts_dir: list[Path] | None = None,
     **knobs: Any,
 ) -> Settings:
     """Settings from the options every command that asks a model takes; None is "not given"
@@ -158,6 +160,7 @@ def model_settings(
         transport_retries=retries,
         use_cache=not no_cache,
         concurrency=concurrency,
+        prompt_dirs=prompts_dir,
         **knobs,
     )
 
@@ -177,6 +180,16 @@ PromptsOpt = Annotated[
         metavar="VERSION",
         help="Prompt version for every task (v1) or one task's prompt (quotes.v2); repeatable.  "
         "[default: each task's newest]",
+    ),
+]
+PromptsDirOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--prompts-dir",
+        metavar="DIR",
+        help="A folder of your own prompts (TASK.vN.jinja), looked up before "
+        "LLMEXTRACT_PROMPTS_DIR, the config file's prompt_dirs, the user prompts folder and "
+        "the packaged prompts; repeatable.",
     ),
 ]
 SystemOpt = Annotated[
