@@ -34,10 +34,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from llmextract.candidates import EventCandidate, QuoteCandidate, StanceCandidate
 from llmextract.choices import base_choice_schema, choice_schema
-from llmextract.drafts import MAX_ITEMS, DraftList, draft_list_for
+from llmextract.drafts import MAX_ITEMS, DraftList
 from llmextract.errors import PromptError
 from llmextract.examples import Example
 from llmextract.schemas import TASKS, Task
+from llmextract.tasks import get_task, user_task_names
 
 __all__ = [
     "Prompt",
@@ -336,16 +337,19 @@ def _version(name: str) -> int:
     return int(match["version"]) if match else -1
 
 
-def _folders(dirs: Sequence[Path]) -> tuple[Path, ...]:
-    """Where prompts are looked up, first found wins: ``dirs``, then the package."""
-    return (*dirs, prompt_dir())
+def _folders(dirs: Sequence[Path], task: Task | None = None) -> tuple[Path, ...]:
+    """Where prompts are looked up, first found wins: ``dirs``, the ``prompts`` folders
+    beside the task files of user tasks (``task``'s, or all), then the package."""
+    names = user_task_names() if task is None else [task] if task not in TASKS else []
+    beside = [get_task(name).prompt_dir for name in names]
+    return tuple(dict.fromkeys((*dirs, *(d for d in beside if d is not None), prompt_dir())))
 
 
 def find_prompts(task: Task | None = None, dirs: Sequence[Path] = ()) -> dict[str, Path]:
     """Each prompt's name (``quotes.v1``, ...) with the file it loads from: the first of
     ``dirs`` that has it, else the package's; oldest version first."""
     found: dict[str, Path] = {}
-    for folder in _folders(dirs):
+    for folder in _folders(dirs, task):
         for path in folder.glob("*.v*.jinja"):
             name = path.name.removesuffix(".jinja")
             if _NAME.match(name) and (task is None or name.startswith(task + ".")):
@@ -382,15 +386,14 @@ def load_prompt(
     Without a name: the newest version in ``style`` (the endpoint profile says which style
     suits its model). Loaded once per process: a batch asks for the same prompt per article.
     """
-    return _load_prompt(task, name, style, _folders(dirs))
+    return _load_prompt(task, name, style, _folders(dirs, task))
 
 
 @cache
 def _load_prompt(
     task: Task, name: str | None, style: PromptStyle, folders: tuple[Path, ...]
 ) -> Prompt:
-    if task not in TASKS:
-        raise PromptError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
+    spec = get_task(task)
     dirs = folders[:-1]
     found = find_prompts(task, dirs)
     available = list(found)
@@ -417,7 +420,12 @@ def _load_prompt(
     choose = _CHOOSE_MARK.match(source)
     kind: PromptStyle = "choose" if choose else "copy"
     _check_template(name, path, source, kind)
-    schema = base_choice_schema(task, choose["decisions"] or "") if choose else draft_list_for(task)
+    if choose and not spec.builtin:
+        raise PromptError(
+            f"{path}: {task} has copy prompts only (code finds candidates for the built-in "
+            "tasks alone): remove the {# llmextract: choose #} line"
+        )
+    schema = base_choice_schema(task, choose["decisions"] or "") if choose else spec.draft_list
     return Prompt(
         name=name,
         task=task,

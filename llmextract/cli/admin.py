@@ -16,7 +16,9 @@ from llmextract.cli.options import (
     ModeOpt,
     ProfileOpt,
     PromptsDirOpt,
+    TasksFileOpt,
     model_settings,
+    user_tasks,
 )
 from llmextract.errors import LLMExtractError
 from llmextract.settings import cache_path, load_profiles, prompt_folders, user_prompts_path
@@ -87,18 +89,19 @@ def endpoints_check(
     raise typer.Exit(code=1)
 
 
-def prompts_list(prompts_dir: PromptsDirOpt = None) -> None:
+def prompts_list(prompts_dir: PromptsDirOpt = None, tasks_file: TasksFileOpt = None) -> None:
     """Show every prompt version: its id (name@hash of template and schema), its style (copy:
     the model copies passages; choose: it decides about candidates the code found), which
     one endpoints of each style use when none is named, and where it comes from (a folder,
     or packaged)."""
     from llmextract.prompts import default_prompts, find_prompts, load_prompt
-    from llmextract.schemas import TASKS
+    from llmextract.tasks import task_names
 
     try:
+        user_tasks(tasks_file)
         dirs = prompt_folders(prompts_dir)
         typer.echo(f"{'id':28} {'style':7} {'default':8} from")
-        for task in TASKS:
+        for task in task_names():
             defaults = default_prompts(task, dirs)
             for name in find_prompts(task, dirs):
                 prompt = load_prompt(task, name, dirs=dirs)
@@ -130,6 +133,7 @@ def prompts_new(
         ),
     ] = None,
     prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
 ) -> None:
     """Copy a prompt to a new name in your prompts folder, to edit there; never overwrites.
 
@@ -139,6 +143,7 @@ def prompts_new(
     from llmextract.prompts import new_prompt
 
     try:
+        user_tasks(tasks_file)
         dirs = prompt_folders(prompts_dir)
         written = new_prompt(name, source, folder or user_prompts_path(), dirs)
     except LLMExtractError as error:

@@ -24,6 +24,7 @@ from llmextract.cli.options import (
     RetriesOpt,
     SeedOpt,
     ShotsOpt,
+    TasksFileOpt,
     model_settings,
 )
 from llmextract.errors import ConfigError, LLMExtractError
@@ -109,6 +110,7 @@ def eval_command(
         str | None, typer.Option(metavar="VERSION", help="Prompt version, e.g. v1 or v2.")
     ] = None,
     prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
@@ -179,7 +181,9 @@ def eval_command(
             )
         if html is not None:
             config.keep_predictions = True
-        settings = _settings_for(config, api_key, mode, max_reasks, retries, no_cache, prompts_dir)
+        settings = _settings_for(
+            config, api_key, mode, max_reasks, retries, no_cache, prompts_dir, tasks_file
+        )
         with progress("Extracting", documents_to_score(config)) as advance:
             run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)
         path = output or default_run_path(run)
@@ -205,12 +209,13 @@ def _settings_for(
     retries: int,
     no_cache: bool,
     prompts_dir: list[Path] | None,
+    tasks_file: list[Path] | None,
 ) -> Settings:
     """The settings of a run: its config's endpoint, with the command line's knobs."""
     return model_settings(
         profile=config.profile, base_url=config.base_url, model=config.model, api_key=api_key,
         mode=mode, max_reasks=max_reasks, retries=retries, no_cache=no_cache,
-        prompts_dir=prompts_dir,
+        prompts_dir=prompts_dir, tasks_file=tasks_file,
     )  # fmt: skip
 
 
@@ -282,6 +287,7 @@ def sweep_command(
     ],
     limit: LimitOpt = None,
     prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
@@ -306,7 +312,7 @@ def sweep_command(
         result = sweep(
             config_or_gold, prompt, metric,
             settings=lambda config: _settings_for(
-                config, api_key, mode, max_reasks, retries, no_cache, prompts_dir
+                config, api_key, mode, max_reasks, retries, no_cache, prompts_dir, tasks_file
             ),
             progress=lambda version: progress(f"Prompt {version}"), limit=limit,
             profile=profile, base_url=base_url, model=model, examples=examples, shots=shots,

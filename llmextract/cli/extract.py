@@ -34,6 +34,7 @@ from llmextract.cli.options import (
     ShotsOpt,
     SystemOpt,
     TaskOpt,
+    TasksFileOpt,
     at_least,
     model_settings,
     prompt_choice,
@@ -55,6 +56,7 @@ def extract_command(
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptsOpt = None,
     prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     system: SystemOpt = "llmextract",
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
@@ -103,6 +105,7 @@ def extract_command(
         settings = None if system == "rules" else model_settings(
             profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
             max_reasks=max_reasks, retries=retries, no_cache=no_cache, prompts_dir=prompts_dir,
+            tasks_file=tasks_file,
         )  # fmt: skip
         source = read_article(str(article), encoding=encoding, article_id=article_id)
         if settings is None:
@@ -146,6 +149,7 @@ def batch_command(
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptsOpt = None,
     prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     system: SystemOpt = "llmextract",
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
@@ -247,7 +251,8 @@ def batch_command(
             settings = DEFAULTS if rules else model_settings(
                 profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
                 max_reasks=max_reasks, retries=retries, no_cache=no_cache,
-                concurrency=concurrency, prompts_dir=prompts_dir, requests_per_minute=rpm,
+                concurrency=concurrency, prompts_dir=prompts_dir, tasks_file=tasks_file,
+                requests_per_minute=rpm,
                 tokens_per_minute=tpm,
             )  # fmt: skip
             if prices is not None:
