@@ -386,7 +386,7 @@ def load_task_files(paths: Iterable[Path]) -> None:
         if spec is None or spec.loader is None:
             raise ConfigError(f"task file {path}: not a Python file: give a .py file")
         module = importlib.util.module_from_spec(spec)
-        _declaring, _declaring_from = [], Path(path)
+        _declaring, _declaring_from = [], resolved
         try:
             sys.modules[module_name] = module
             spec.loader.exec_module(module)

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 from llmextract.errors import ConfigError, InputError
-from llmextract.evaluation.gold import GoldDocument, iter_gold
+from llmextract.evaluation.generic import iter_gold
+from llmextract.evaluation.gold import GoldDocument
 from llmextract.evaluation.matching import SpanCriterion
 from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
 from llmextract.evaluation.record import RunRecord, RunSettings
