@@ -62,6 +62,7 @@ from llmextract.rules import RULES, extract_rules, rule_prompts
 from llmextract.schemas import Usage
 from llmextract.settings import Settings
 from llmextract.sources import SourceItem
+from llmextract.tasks import load_task_files
 
 __all__ = [
     "BatchReport",
@@ -435,6 +436,7 @@ async def arun_batch(
     the code alone and no model is started (see :class:`Job`).
     """
     report = report or BatchReport(output=output)
+    load_task_files(settings.tasks_files)  # the user tasks that ``tasks`` may name
     job = Job(settings, tuple(tasks), prompts, examples, rules)
     with claim_output(output):
         writer = BatchWriter(

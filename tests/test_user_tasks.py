@@ -261,3 +261,17 @@ def test_prompts_list_shows_the_task_files_prompts(claims: Path) -> None:
     assert done.returncode == 0, done.stderr
     row = next(line.split() for line in done.stdout.splitlines() if line.startswith("claims."))
     assert row[1:] == ["copy", "default", str(claims / "prompts")]
+
+
+@pytest.mark.parametrize("system", ["rules", "naive"])
+def test_the_baselines_refuse_a_user_task_before_any_document(claims: Path, system: str) -> None:
+    done = run_cli("eval", "gold.jsonl", "--tasks-file", "tasks.py", "--task", "claims",
+                   "--system", system, "-o", "run.json", cwd=claims)  # fmt: skip
+    assert done.returncode == 1
+    assert "baselines find quotes, events, stances only, not claims" in done.stderr
+    assert not (claims / "run.json").exists()
+    (claims / "a.txt").write_text("Ann said the river rose.")
+    rules = run_cli("extract", "a.txt", "--tasks-file", "tasks.py", "--system", "rules",
+                    "--format", "jsonl", cwd=claims)  # fmt: skip
+    assert rules.returncode == 0, rules.stderr  # "all" means the built-in tasks here
+    assert "records" not in json.loads(rules.stdout)

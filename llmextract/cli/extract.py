@@ -38,6 +38,7 @@ from llmextract.cli.options import (
     at_least,
     model_settings,
     prompt_choice,
+    user_tasks,
 )
 from llmextract.errors import LLMExtractError
 from llmextract.examples import load_examples
@@ -109,6 +110,7 @@ def extract_command(
         )  # fmt: skip
         source = read_article(str(article), encoding=encoding, article_id=article_id)
         if settings is None:
+            user_tasks(tasks_file)
             result = extract_rules(source, task)
         else:
             shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)

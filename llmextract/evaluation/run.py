@@ -30,6 +30,7 @@ from llmextract.examples import Example, load_examples
 from llmextract.extract import parse_tasks
 from llmextract.jsonl import numbered_lines
 from llmextract.results import ResultLine, read_results
+from llmextract.rules import rule_tasks
 from llmextract.schemas import Task
 from llmextract.settings import Settings
 
@@ -226,6 +227,8 @@ def run_eval(
         for _ in _golds(config):
             pass
     tasks = parse_tasks(config.tasks)
+    if config.system != "llmextract" and predictions_file is None:
+        tasks = rule_tasks(config.tasks)  # the baselines know the built-in tasks only
     examples = load_examples(config.examples, tasks, shots=config.shots, seed=config.seed)
     started = time.perf_counter()
     if predictions_file is not None:
