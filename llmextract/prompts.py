@@ -3,7 +3,8 @@
 A prompt file is ``<task>.v<N>.jinja`` with a ``system`` and a ``user`` block. Prompts are
 looked up in the user's prompt folders first (:attr:`~llmextract.settings.Settings.prompt_dirs`:
 ``--prompts-dir``, ``LLMEXTRACT_PROMPTS_DIR``, the config file's ``prompt_dirs``, then the
-``prompts`` folder of the user config folder), then in the package; the first file of a name
+``prompts`` folder of the user config folder), then in the ``prompts`` folder beside a user
+task's task file (:mod:`llmextract.tasks`), then in the package; the first file of a name
 found wins. A prompt pairs with the task's draft schema, and its id is ``<task>.v<N>@<hash>``
 where the hash covers the template, the JSON schema the model is given and any few-shot
 examples: change one and the id changes, so a scored run can always name what produced it.

@@ -314,17 +314,17 @@ def task(
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         raise ConfigError(f"{where}: task {name}: give a pydantic BaseModel class, not {model!r}")
     kinds = dict(_walk(model))
-    top_spans = [n for n in model.model_fields if _is_span(_optional(_annotation(model, n)) or
-                                                          _annotation(model, n))]  # fmt: skip
+    # A record is placed by its key: a SpanText it always has (not optional, not a list).
+    top_spans = [n for n in model.model_fields if _is_span(_annotation(model, n))]
     if not top_spans:
         raise ConfigError(
             f"{where}: task {name}: {model.__name__} has no SpanText field to match records on: "
-            "mark the text copied from the article as SpanText"
+            "mark the text copied from the article as SpanText (a required one)"
         )
     if key not in top_spans:
         raise ConfigError(
-            f"{where}: task {name}: key {key!r} is not a SpanText field of {model.__name__}: "
-            f"use one of {', '.join(top_spans)}"
+            f"{where}: task {name}: key {key!r} is not a required SpanText field of "
+            f"{model.__name__}: use one of {', '.join(top_spans)}"
         )
     if template is not None and not re.match(rf"^{name}\.v\d+$", template):
         raise ConfigError(

@@ -207,7 +207,13 @@ BAD_TASK_FILES = {
         "from pydantic import BaseModel\nfrom llmextract.tasks import SpanText, task\n"
         "class Note(BaseModel):\n    text: SpanText\n    kind: str = ''\n"
         "task('notes', Note, key='kind')\n",
-        "key 'kind' is not a SpanText field of Note: use one of text",
+        "key 'kind' is not a required SpanText field of Note: use one of text",
+    ),
+    "optional key": (
+        "from pydantic import BaseModel\nfrom llmextract.tasks import SpanText, task\n"
+        "class Note(BaseModel):\n    text: SpanText\n    who: SpanText | None = None\n"
+        "task('notes', Note, key='who')\n",
+        "key 'who' is not a required SpanText field of Note: use one of text",
     ),
 }
 
@@ -275,3 +281,42 @@ def test_the_baselines_refuse_a_user_task_before_any_document(claims: Path, syst
                     "--format", "jsonl", cwd=claims)  # fmt: skip
     assert rules.returncode == 0, rules.stderr  # "all" means the built-in tasks here
     assert "records" not in json.loads(rules.stdout)
+
+
+def test_records_of_overlapping_chunks_are_merged_on_the_key_span(
+    claims: Path, scripted_server: ScriptedServer
+) -> None:
+    from llmextract import extract
+    from llmextract.chunking import make_chunks
+    from tests.conftest import settings_for
+
+    first, second = _gold(claims)[:2]
+    text = first["text"] + "\n\n" + second["text"]
+    shift = len(first["text"]) + 2
+    moved = [
+        {k: {**v, "start": v["start"] + shift, "end": v["end"] + shift} if isinstance(v, dict)
+         else v for k, v in claim.items()}
+        for claim in second["claims"]
+    ]  # fmt: skip
+    gold = first["claims"] + moved
+    chunks = make_chunks(text, max_chars=300, overlap_chars=100)
+    assert len(chunks) > 2
+    for chunk in chunks:  # each chunk's answer holds every gold claim inside it
+        answer = copy_answer("claims", gold, text[chunk.start : chunk.end], chunk.start)
+        scripted_server.enqueue(Reply(arguments=answer))
+    settings = settings_for(scripted_server.url, chunk_chars=300, chunk_overlap_chars=100)
+    result = extract(text, tasks=["claims"], settings=settings)
+    found = [(c["claim"]["start"], c["claim"]["end"]) for c in result.records["claims"]]
+    assert found == [(g["claim"]["start"], g["claim"]["end"]) for g in gold]
+    assert result.dropped == []
+
+
+def test_a_gold_line_listing_an_unknown_task_is_refused(tmp_path: Path) -> None:
+    line = {"id": "a", "text": "Ann said the river rose.", "tasks": ["quotse"]}
+    (tmp_path / "gold.jsonl").write_text(json.dumps(line) + "\n")
+    done = run_cli("eval", "gold.jsonl", "--system", "rules", "-o", "run.json", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "gold.jsonl: a: tasks: unknown task 'quotse': use quotes, events, stances" in (
+        done.stderr
+    )
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -35,7 +35,14 @@ from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap
 from llmextract.evaluation.metrics import FIELDS, MISSED, SPURIOUS, Counts, DocumentScore
 from llmextract.jsonl import numbered_lines
 from llmextract.schemas import TASKS, DocumentResult, Span
-from llmextract.tasks import TaskSpec, check_gold_records, get_task, records_of, user_task_names
+from llmextract.tasks import (
+    TaskSpec,
+    check_gold_records,
+    get_task,
+    records_of,
+    task_names,
+    user_task_names,
+)
 
 __all__ = [
     "UserGold",
@@ -81,7 +88,8 @@ def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
     registered; the built-in reader's when there are none. A bad line raises ``file:line``."""
     users = set(user_task_names())
     if not users:
-        yield from builtin_gold.iter_gold(path)
+        for document in builtin_gold.iter_gold(path):
+            yield _known_tasks(document, path)
         return
     seen: set[str] = set()
     for number, line in numbered_lines(path):
@@ -105,7 +113,22 @@ def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
         if document.id in seen:
             raise InputError(f"{path}:{number}: duplicate document id {document.id!r}")
         seen.add(document.id)
-        yield document
+        yield _known_tasks(document, path, number)
+
+
+def _known_tasks(
+    document: GoldDocument, path: str | Path, number: int | None = None
+) -> GoldDocument:
+    """``document``, if every task it lists is a known one; else an InputError."""
+    known = task_names()
+    for name in document.tasks:
+        if name not in known:
+            where = f"{path}:{number}" if number is not None else f"{path}: {document.id}"
+            raise InputError(
+                f"{where}: tasks: unknown task {name!r}: use {', '.join(known)}, or declare it "
+                "in a task file (--tasks-file FILE)"
+            )
+    return document
 
 
 def register_fields(keys: Iterable[str]) -> None:
