@@ -163,8 +163,13 @@ def test_claims_end_to_end_batch_resume_render_eval_and_compare(
     run_a = claims / "a.json"
     scripted_server.enqueue(*_answers(claims))
     scored = _cli(scripted_server, claims, "eval", "gold.jsonl", "--concurrency", "1",
-                  "-o", str(run_a))  # fmt: skip
+                  "-o", str(run_a), "--html", "report.html")  # fmt: skip
     assert scored.returncode == 0, scored.stderr
+    report = (claims / "report.html").read_text()
+    report_data = json.loads(report.split('id="data">')[1].split("</script>")[0])
+    marks = [m for d in report_data["documents"] for m in d["gold"] + d["pred"]]
+    assert {(m["task"], m["status"]) for m in marks} == {("claims", "match")}
+    assert len(marks) == 2 * sum(len(d["claims"]) for d in gold)
     record = json.loads(run_a.read_text())
     fields = {k: v for k, v in record["metrics"].items() if k.startswith("claims.")}
     assert set(fields) == {"claims.claim", "claims.claimant", "claims.checkable"}

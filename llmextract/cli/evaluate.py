@@ -191,10 +191,13 @@ def eval_command(
         if markdown is not None:
             write(to_markdown(run), markdown)
         if html is not None:
-            from llmextract.evaluation.gold import load_gold
+            from itertools import islice
+
+            from llmextract.evaluation.generic import iter_gold
             from llmextract.evaluation.html import eval_html
 
-            write(eval_html(run, load_gold(config.gold, limit=config.limit)), html)
+            golds = list(islice(iter_gold(config.gold), config.limit))
+            write(eval_html(run, golds), html)
     except LLMExtractError as error:
         raise fail(error) from None
     print_metrics(run)

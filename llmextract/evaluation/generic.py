@@ -47,6 +47,7 @@ from llmextract.tasks import (
 __all__ = [
     "UserGold",
     "iter_gold",
+    "key_spans",
     "label_fields",
     "register_fields",
     "score_user_task",
@@ -245,6 +246,18 @@ def _span_counts(pairs: Sequence[tuple[Any, Any]], text: str, criterion: SpanCri
             counts.fp += 1
             counts.fn += 1
     return counts
+
+
+def key_spans(
+    task: str, gold: GoldDocument, result: DocumentResult | None
+) -> tuple[list[Span], list[Span]]:
+    """The key spans of user task ``task``: predicted, and gold."""
+    key = get_task(task).key
+    truth = (
+        check_gold_records(task, gold.records.get(task, [])) if isinstance(gold, UserGold) else []
+    )
+    guess = [] if result is None else records_of(result, task)
+    return [_value(r, key) for r in guess], [_value(r, key) for r in truth]
 
 
 def ungrounded(gold: GoldDocument, result: DocumentResult | None, task: str) -> int:
