@@ -63,6 +63,7 @@ from llmextract.rules import RULES, extract_rules, rule_prompts
 from llmextract.schemas import Usage
 from llmextract.settings import Settings
 from llmextract.sources import SourceItem
+from llmextract.tasks import load_task_files
 
 __all__ = [
     "BatchReport",
@@ -169,7 +170,9 @@ class _Signature:
             return cls(RULES, tuple(rule_prompts(job.tasks).items()))
         prompts = []
         for task in parse_tasks(job.tasks):
-            prompt = prompt_for(task, job.prompts, job.settings.endpoint.prompt_style)
+            prompt = prompt_for(
+                task, job.prompts, job.settings.endpoint.prompt_style, job.settings.prompt_dirs
+            )
             if job.examples:
                 prompt = prompt.with_examples(job.examples.get(task, ()))
             prompts.append((task, prompt.id))
@@ -434,6 +437,7 @@ async def arun_batch(
     the code alone and no model is started (see :class:`Job`).
     """
     report = report or BatchReport(output=output)
+    load_task_files(settings.tasks_files)  # the user tasks that ``tasks`` may name
     job = Job(settings, tuple(tasks), prompts, examples, rules)
     with claim_output(output):
         writer = BatchWriter(

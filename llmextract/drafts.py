@@ -168,7 +168,8 @@ def _place(task: Task, source: Source, index: int, passage: Span | None = None) 
 
 
 def _at(task: Task, start: int, end: int, text: str) -> str:
-    return f"the {_NOUNS[task]} at {start}-{end} ({_shown(text)!r})"
+    noun = _NOUNS.get(task) or task.removesuffix("s")  # a user task's: its name, singular
+    return f"the {noun} at {start}-{end} ({_shown(text)!r})"
 
 
 class Draft(BaseModel):

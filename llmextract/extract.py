@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import llmextract
@@ -61,6 +62,7 @@ from llmextract.schemas import (
     Usage,
 )
 from llmextract.settings import Settings
+from llmextract.tasks import get_task, load_task_files, task_names
 
 __all__ = ["aextract", "extract", "model_client", "parse_tasks", "prompt_for"]
 
@@ -68,42 +70,51 @@ _MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most
 
 
 def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
-    """``["all"]`` or task names -> tasks in canonical order, without repeats."""
+    """``["all"]`` or task names -> tasks in canonical order (the built-in ones, then the
+    user's, see :mod:`llmextract.tasks`), without repeats."""
+    known = task_names()
     wanted: set[str] = set()
     for name in names:
         for part in name.split(","):
             part = part.strip()
             if part == "all":
-                wanted.update(TASKS)
-            elif part in TASKS:
-                wanted.add(part)
+                wanted.update(known)
             elif part:
-                raise ConfigError(f"unknown task {part!r}: use {', '.join(TASKS)} or all")
-    return tuple(task for task in TASKS if task in wanted) or TASKS
+                wanted.add(get_task(part).name)
+    return tuple(task for task in known if task in wanted) or known
 
 
-def prompt_for(task: Task, prompts: str | Mapping[str, str] | None, style: PromptStyle) -> Prompt:
+def prompt_for(
+    task: Task,
+    prompts: str | Mapping[str, str] | None,
+    style: PromptStyle,
+    dirs: Sequence[Path] = (),
+) -> Prompt:
     """``prompts`` is one version for every task (``v2``) or task -> name; None: by style.
+    ``dirs`` are the user's prompt folders, looked up before the package's.
 
     A copy prompt named for an endpoint whose profile uses choice prompts (a small model,
     such as the embedded one) draws a :class:`~llmextract.prompts.PromptStyleWarning`.
     """
     if isinstance(prompts, Mapping):
-        unknown = set(prompts) - set(TASKS)
+        unknown = set(prompts) - set(task_names())
         if unknown:
             raise ConfigError(
                 f"prompts named for unknown tasks {sorted(unknown)}: name them as "
                 "quotes.v2, events.v1 or stances.v1"
             )
         prompts = prompts.get(task)
-    prompt = load_prompt(task, prompts, style=style)
+    spec = get_task(task)
+    if not spec.builtin:  # a user task has copy prompts only (no code finds its candidates)
+        return load_prompt(task, prompts or spec.template, style="copy", dirs=dirs)
+    prompt = load_prompt(task, prompts, style=style, dirs=dirs)
     if prompt.style == "copy" and style == "choose":
         warnings.warn(
             PromptStyleWarning(
                 f"{prompt.name} is a copy prompt (the model copies passages), but this "
                 "endpoint uses choice prompts: a small model such as the embedded one copies "
                 f"badly and scores near zero. Use a choice prompt ({task}.v"
-                f"{default_prompts(task)['choose'].rsplit('.v', 1)[1]}) or a real model"
+                f"{default_prompts(task, dirs)['choose'].rsplit('.v', 1)[1]}) or a real model"
             ),
             stacklevel=2,
         )
@@ -138,9 +149,15 @@ async def aextract(
             raise InputError("the article is empty; give an article with some text")
         article = Article("article", article)
     settings = settings or Settings.from_env()
+    load_task_files(settings.tasks_files)
     given = given or {}
     chosen = [
-        prompt_for(task, prompts, "choose" if task in given else settings.endpoint.prompt_style)
+        prompt_for(
+            task,
+            prompts,
+            "choose" if task in given else settings.endpoint.prompt_style,
+            settings.prompt_dirs,
+        )
         for task in parse_tasks(tasks)
     ]
     if examples:
@@ -172,7 +189,10 @@ async def aextract(
         llmextract_version=llmextract.__version__,
     )
     for prompt, (records, corrected, dropped) in zip(chosen, answers, strict=True):
-        setattr(result, prompt.task, records)
+        if prompt.task in TASKS:
+            setattr(result, prompt.task, records)
+        else:
+            result.records[prompt.task] = [r.model_dump(mode="json") for r in records]
         result.corrected.extend(corrected)
         result.dropped.extend(dropped)
     result.seconds = round(time.perf_counter() - started, 3)

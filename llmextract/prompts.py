@@ -1,13 +1,17 @@
 """Load, identify and render the versioned prompt templates in ``prompts/``.
 
-A prompt file is ``<task>.v<N>.jinja`` with a ``system`` and a ``user`` block. It pairs with
-the task's draft schema, and its id is ``<task>.v<N>@<hash>`` where the hash covers the
-template, the JSON schema the model is given and any few-shot examples: change one and the
-id changes, so a scored run can always name what produced it. Templates render in Jinja's
-immutable sandbox: loading a prompt cannot run code, include another file, or change the data
-it is given. A template that runs away (a huge range, repetition or power, endless
-recursion, a message far larger than the article) fails with a PromptError instead of
-filling the memory or spinning.
+A prompt file is ``<task>.v<N>.jinja`` with a ``system`` and a ``user`` block. Prompts are
+looked up in the user's prompt folders first (:attr:`~llmextract.settings.Settings.prompt_dirs`:
+``--prompts-dir``, ``LLMEXTRACT_PROMPTS_DIR``, the config file's ``prompt_dirs``, then the
+``prompts`` folder of the user config folder), then in the ``prompts`` folder beside a user
+task's task file (:mod:`llmextract.tasks`), then in the package; the first file of a name
+found wins. A prompt pairs with the task's draft schema, and its id is ``<task>.v<N>@<hash>``
+where the hash covers the template, the JSON schema the model is given and any few-shot
+examples: change one and the id changes, so a scored run can always name what produced it.
+Templates render in Jinja's immutable sandbox: loading a prompt cannot run code, include
+another file, or change the data it is given. A template that runs away (a huge range,
+repetition or power, endless recursion, a message far larger than the article) fails with a
+PromptError instead of filling the memory or spinning.
 """
 
 from __future__ import annotations
@@ -24,16 +28,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+import jinja2.meta
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from llmextract.candidates import EventCandidate, QuoteCandidate, StanceCandidate
 from llmextract.choices import base_choice_schema, choice_schema
-from llmextract.drafts import MAX_ITEMS, DraftList, draft_list_for
+from llmextract.drafts import MAX_ITEMS, DraftList
 from llmextract.errors import PromptError
 from llmextract.examples import Example
 from llmextract.schemas import TASKS, Task
+from llmextract.tasks import get_task, user_task_names
 
 __all__ = [
     "Prompt",
@@ -41,12 +47,16 @@ __all__ = [
     "PromptStyleWarning",
     "Request",
     "default_prompts",
+    "find_prompts",
     "list_prompts",
     "load_prompt",
+    "new_prompt",
     "prompt_dir",
+    "prompt_origin",
 ]
 
-_NAME = re.compile(r"^(?P<task>[a-z]+)\.v(?P<version>\d+)$")
+_NAME = re.compile(r"^(?P<task>[a-z][a-z0-9_]*)\.v(?P<version>\d+)$")
+PACKAGED = "packaged"  # where a prompt of the package comes from, as prompts list shows it
 
 
 def prompt_dir() -> Path:
@@ -96,6 +106,7 @@ class Prompt:
     schema: type[DraftList]
     id: str
     examples: tuple[Example, ...] = ()
+    origin: str = PACKAGED  # the folder the template came from, or "packaged"
 
     def with_examples(self, examples: Sequence[Example]) -> Prompt:
         """This prompt with few-shot examples; they become part of its id."""
@@ -327,63 +338,95 @@ def _version(name: str) -> int:
     return int(match["version"]) if match else -1
 
 
-def default_prompts(task: Task) -> dict[PromptStyle, str]:
+def _folders(dirs: Sequence[Path], task: Task | None = None) -> tuple[Path, ...]:
+    """Where prompts are looked up, first found wins: ``dirs``, the ``prompts`` folders
+    beside the task files of user tasks (``task``'s, or all), then the package."""
+    names = user_task_names() if task is None else [task] if task not in TASKS else []
+    beside = [get_task(name).prompt_dir for name in names]
+    return tuple(dict.fromkeys((*dirs, *(d for d in beside if d is not None), prompt_dir())))
+
+
+def find_prompts(task: Task | None = None, dirs: Sequence[Path] = ()) -> dict[str, Path]:
+    """Each prompt's name (``quotes.v1``, ...) with the file it loads from: the first of
+    ``dirs`` that has it, else the package's; oldest version first."""
+    found: dict[str, Path] = {}
+    for folder in _folders(dirs, task):
+        for path in folder.glob("*.v*.jinja"):
+            name = path.name.removesuffix(".jinja")
+            if _NAME.match(name) and (task is None or name.startswith(task + ".")):
+                found.setdefault(name, path)
+    return {n: found[n] for n in sorted(found, key=lambda n: (n.split(".")[0], _version(n)))}
+
+
+def prompt_origin(path: Path) -> str:
+    """Where a prompt file comes from, as ``prompts list`` shows it: its folder, or
+    ``packaged``."""
+    return PACKAGED if path.parent == prompt_dir() else str(path.parent)
+
+
+def default_prompts(task: Task, dirs: Sequence[Path] = ()) -> dict[PromptStyle, str]:
     """The prompt each style uses when none is named: the newest version of that style."""
-    folder = prompt_dir()
-    return {_style_of(folder / f"{name}.jinja"): name for name in list_prompts(task)}
+    return {_style_of(path): name for name, path in find_prompts(task, dirs).items()}
 
 
-def list_prompts(task: Task | None = None) -> list[str]:
+def list_prompts(task: Task | None = None, dirs: Sequence[Path] = ()) -> list[str]:
     """Names of the available prompts (``quotes.v1``, ...), oldest version first."""
-    names = [p.name.removesuffix(".jinja") for p in prompt_dir().glob("*.v*.jinja")]
-    names = [n for n in names if _NAME.match(n) and (task is None or n.startswith(task + "."))]
-    return sorted(names, key=lambda n: (n.split(".")[0], _version(n)))
+    return list(find_prompts(task, dirs))
 
 
-def load_prompt(task: Task, name: str | None = None, *, style: PromptStyle = "copy") -> Prompt:
-    """Load ``name`` (``quotes.v2`` or just ``v2``) for ``task``.
+def load_prompt(
+    task: Task,
+    name: str | None = None,
+    *,
+    style: PromptStyle = "copy",
+    dirs: Sequence[Path] = (),
+) -> Prompt:
+    """Load ``name`` (``quotes.v2`` or just ``v2``) for ``task``, looking in ``dirs`` before
+    the package (see :attr:`~llmextract.settings.Settings.prompt_dirs`).
 
     Without a name: the newest version in ``style`` (the endpoint profile says which style
     suits its model). Loaded once per process: a batch asks for the same prompt per article.
     """
-    return _load_prompt(task, name, style, prompt_dir())
+    return _load_prompt(task, name, style, _folders(dirs, task))
 
 
 @cache
-def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path) -> Prompt:
-    if task not in TASKS:
-        raise PromptError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
-    available = list_prompts(task)
+def _load_prompt(
+    task: Task, name: str | None, style: PromptStyle, folders: tuple[Path, ...]
+) -> Prompt:
+    spec = get_task(task)
+    dirs = folders[:-1]
+    found = find_prompts(task, dirs)
+    available = list(found)
     if name is None:
-        styled = [n for n in available if _style_of(folder / f"{n}.jinja") == style]
+        styled = [n for n, path in found.items() if _style_of(path) == style]
         if not styled:
-            raise PromptError(f"no {style} prompt for {task} in {folder}: add one")
+            where = ", ".join(str(f) for f in folders)
+            raise PromptError(f"no {style} prompt for {task} in {where}: add one")
         name = styled[-1]
     elif _NAME.match(name) is None:
         name = f"{task}.{name}"
     match = _NAME.match(name)
     if match is None or match["task"] != task:
         raise PromptError(f"prompt {name!r} is not a {task} prompt: use one of {available}")
-    path = folder / f"{name}.jinja"
+    path = found.get(name, folders[-1] / f"{name}.jinja")
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as error:
-        shown = ", ".join(f"{n} ({_style_of(folder / f'{n}.jinja')})" for n in available)
+        shown = ", ".join(f"{n} ({_style_of(p)})" for n, p in found.items())
         raise PromptError(
             f"prompt {name!r} not found ({error.strerror}); versions are numbered per task, "
             f"{task} has: {shown}. Name one task's prompt with --prompt {task}.vN"
         ) from None
-    try:
-        _compile(source)
-    except jinja2.TemplateSyntaxError as error:
-        raise PromptError(f"{path}:{error.lineno}: {error.message}") from None
-    except _TEMPLATE_FAILURES as error:  # constant parts are worked out while parsing
-        raise PromptError(
-            f"prompt {name} failed to load from {path}: {_why(error)}; fix the template"
-        ) from None
     choose = _CHOOSE_MARK.match(source)
     kind: PromptStyle = "choose" if choose else "copy"
-    schema = base_choice_schema(task, choose["decisions"] or "") if choose else draft_list_for(task)
+    _check_template(name, path, source, kind)
+    if choose and not spec.builtin:
+        raise PromptError(
+            f"{path}: {task} has copy prompts only (code finds candidates for the built-in "
+            "tasks alone): remove the {# llmextract: choose #} line"
+        )
+    schema = base_choice_schema(task, choose["decisions"] or "") if choose else spec.draft_list
     return Prompt(
         name=name,
         task=task,
@@ -391,7 +434,70 @@ def _load_prompt(task: Task, name: str | None, style: PromptStyle, folder: Path)
         style=kind,
         schema=schema,
         id=_prompt_id(name, source, schema),
+        origin=prompt_origin(path),
     )
+
+
+def _check_template(name: str, path: Path, source: str, style: PromptStyle) -> None:
+    """A PromptError naming the line to fix if ``source`` does not parse, or uses a variable
+    that rendering does not give it (found now, not at the first article)."""
+    try:
+        parsed = _environment().parse(source)
+        _compile(source)
+    except jinja2.TemplateSyntaxError as error:
+        raise PromptError(f"{path}:{error.lineno}: {error.message}; fix the template") from None
+    except _TEMPLATE_FAILURES as error:  # constant parts are worked out while parsing
+        raise PromptError(
+            f"prompt {name} failed to load from {path}: {_why(error)}; fix the template"
+        ) from None
+    given = set(_VARIABLES[style]) | set(_environment().globals)
+    unknown = sorted(jinja2.meta.find_undeclared_variables(parsed) - given)
+    if unknown:
+        raise PromptError(
+            f"{path}: unknown variable {unknown[0]!r}; a {style} prompt is given "
+            f"{', '.join(_VARIABLES[style])}: fix the template"
+        )
+
+
+# What a template is given to render, by style (see Prompt.render and render_requests).
+_VARIABLES: dict[PromptStyle, tuple[str, ...]] = {
+    "copy": ("article", "max_items"),
+    "choose": ("article", "max_items", "candidates"),
+}
+
+
+def new_prompt(name: str, source_name: str, folder: Path, dirs: Sequence[Path] = ()) -> Path:
+    """Copy prompt ``source_name`` (as found in ``dirs``, then the package) to ``folder`` as
+    ``name``, to edit there; never overwrites. Returns the new file."""
+    match, source_match = _NAME.match(name), _NAME.match(source_name)
+    if match is None:
+        raise PromptError(f"{name!r} is not a prompt name: name it like quotes.v5 (TASK.vN)")
+    if source_match is None or source_match["task"] != match["task"]:
+        raise PromptError(
+            f"--from {source_name!r}: copy a prompt of the same task, e.g. --from "
+            f"{match['task']}.v1 (llmextract prompts list shows them)"
+        )
+    found = find_prompts(match["task"], dirs)
+    if source_name not in found:
+        raise PromptError(
+            f"no prompt {source_name!r}: copy one of {', '.join(found) or 'none'} "
+            "(llmextract prompts list shows them)"
+        )
+    target = folder / f"{name}.jinja"
+    if target.exists():
+        raise PromptError(
+            f"{target} exists: edit it, or give a new version (--from {name} to copy it "
+            "further), or delete it first"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as handle:
+            handle.write(found[source_name].read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PromptError(
+            f"cannot write {target} ({error.strerror}); give a folder you can write with --dir"
+        ) from None
+    return target
 
 
 def _style_of(path: Path) -> PromptStyle:

@@ -68,7 +68,47 @@ def _label(record: Quote | Event | Stance) -> tuple[str, dict[str, str]]:
     return f"{who} {record.polarity} {record.target}: {record.evidence.text}", {"speaker": who}
 
 
-def view_model(document: ViewDocument) -> dict[str, Any]:
+def _user_spans(value: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """``(field, span)`` of every span in a user task's record as JSON (dotted, nested, in
+    lists: a list's spans share their field's name)."""
+    if isinstance(value, dict) and {"start", "end", "text"} <= set(value):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _user_spans(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [s for v in value for s in _user_spans(v, path)]
+    return []
+
+
+def _user_records(
+    task: str, records: list[dict[str, Any]], fields: list[str]
+) -> list[dict[str, Any]]:
+    """A user task's records as the page draws them; each span field gets its own colour
+    (``fields`` collects the task's span fields in the order met)."""
+    shown = []
+    for index, record in enumerate(records):
+        spans = []
+        for name, span in _user_spans(record):
+            if name not in fields:
+                fields.append(name)
+            css = f"u-f{fields.index(name) % _USER_COLOURS}"
+            spans.append({"role": name, "css": css, "start": span["start"], "end": span["end"],
+                          "text": span["text"]})  # fmt: skip
+        labels = [f"{k}={v}" for k, v in record.items() if isinstance(v, str | int | float)]
+        texts = [f"{span['role']}: {span['text']}" for span in spans]
+        shown.append(
+            {"id": f"{task}-{index}", "task": task, "label": "; ".join(texts + labels),
+             "spans": spans, "corrections": []}
+        )  # fmt: skip
+    return shown
+
+
+_USER_COLOURS = 6  # colours the page has for the span fields of user tasks (u-f0 ... u-f5)
+
+
+def view_model(
+    document: ViewDocument, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     """The JSON the page draws one document from.
 
     Each record carries its corrections (found by its task and passage), shown beside it;
@@ -90,6 +130,13 @@ def view_model(document: ViewDocument) -> dict[str, Any]:
                  "corrections": corrections.get((task, passage.start, passage.end), []),
                  **facets}
             )  # fmt: skip
+    fields = {} if fields is None else fields
+    for task, found in result.records.items() if result else []:
+        shown = _user_records(task, found, fields.setdefault(task, []))
+        for record in shown:  # a correction is filed under the record's key span
+            places = [(task, span["start"], span["end"]) for span in record["spans"]]
+            record["corrections"] = next((corrections[p] for p in places if p in corrections), [])
+        records += shown
     return {
         "id": document.id,
         "text": document.text,
@@ -126,5 +173,8 @@ def page(title: str, data: Any, script: str) -> str:
 
 def render_view(documents: Iterable[ViewDocument], *, title: str = "llmextract") -> str:
     """The HTML view of ``documents`` (see the module docstring)."""
-    data = {"title": title, "documents": [view_model(d) for d in documents]}
+    fields: dict[str, list[str]] = {}  # user task -> its span fields, for the legend
+    shown = [view_model(d, fields) for d in documents]
+    tasks = ["quotes", "events", "stances", *fields]
+    data = {"title": title, "documents": shown, "tasks": tasks, "fields": fields}
     return page(title, data, "view.js")

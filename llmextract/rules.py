@@ -15,19 +15,34 @@ from collections.abc import Iterable
 
 import llmextract
 from llmextract.article import Article
+from llmextract.errors import ConfigError
 from llmextract.evaluation.baselines import rule_extract
 from llmextract.extract import parse_tasks
 from llmextract.prompts import load_prompt
 from llmextract.schemas import TASKS, DocumentResult
 
-__all__ = ["RULES", "extract_rules", "rule_prompts"]
+__all__ = ["RULES", "extract_rules", "rule_prompts", "rule_tasks"]
 
 RULES = "rules"  # the model a rules result records
 
 
+def rule_tasks(tasks: Iterable[str]) -> tuple[str, ...]:
+    """The built-in tasks among ``tasks`` (the rules find no others: naming a user task is a
+    ConfigError; ``all`` means the built-in ones)."""
+    names = list(tasks)
+    chosen = parse_tasks(names)
+    named = {part.strip() for name in names for part in name.split(",")}
+    if users := [t for t in chosen if t not in TASKS and t in named]:
+        raise ConfigError(
+            f"the rules and naive baselines find {', '.join(TASKS)} only, not "
+            f"{', '.join(users)}: use --system llmextract for a task of your own"
+        )
+    return tuple(t for t in chosen if t in TASKS) or TASKS
+
+
 def rule_prompts(tasks: Iterable[str]) -> dict[str, str]:
     """Task -> id of the choice prompt whose candidate finder the rules use."""
-    return {task: load_prompt(task, style="choose").id for task in parse_tasks(tasks)}
+    return {task: load_prompt(task, style="choose").id for task in rule_tasks(tasks)}
 
 
 def extract_rules(article: Article, tasks: Iterable[str] = TASKS) -> DocumentResult:
@@ -42,7 +57,7 @@ def extract_rules(article: Article, tasks: Iterable[str] = TASKS) -> DocumentRes
         prompts=rule_prompts(tasks),
         llmextract_version=llmextract.__version__,
     )
-    for task in parse_tasks(tasks):
+    for task in rule_tasks(tasks):
         setattr(result, task, rule_extract(article.text, task))
     result.seconds = round(time.perf_counter() - started, 3)
     return result

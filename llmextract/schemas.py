@@ -30,7 +30,8 @@ __all__ = [
     "Usage",
 ]
 
-Task = Literal["quotes", "events", "stances"]
+# A task's name: a built-in one (TASKS) or a user task's (see llmextract.tasks).
+Task = str
 TASKS: tuple[Task, ...] = ("quotes", "events", "stances")
 
 QuoteKind = Literal["direct", "indirect", "mixed"]
@@ -181,6 +182,10 @@ class DocumentResult(BaseModel):
     quotes: list[Quote] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     stances: list[Stance] = Field(default_factory=list)
+    # User tasks' records (see llmextract.tasks), task -> records as JSON; left out when none.
+    records: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict, exclude_if=lambda records: not records
+    )
     corrected: list[Correction] = Field(default_factory=list)
     dropped: list[Dropped] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)

@@ -21,6 +21,12 @@ Which API key goes where (a key never travels to a server it was not meant for):
   ``openai`` profile), never to a custom base URL;
 - otherwise no key (``Endpoint.api_key`` is None) and the embedded model never gets one.
 
+Where prompts are looked up, first found wins (see :func:`prompt_folders`):
+``--prompts-dir`` (repeatable), ``LLMEXTRACT_PROMPTS_DIR`` (folders separated by
+``os.pathsep``), the config file's ``prompt_dirs``, the ``prompts`` folder of the user config
+folder, then the prompts packaged with llmextract. Task files (:mod:`llmextract.tasks`) come
+from ``--tasks-file``, ``LLMEXTRACT_TASKS_FILE`` and the config file's ``tasks_files``.
+
 A key about to travel over plain http to a host other than this machine raises an
 :class:`InsecureKeyWarning`. The config file is checked as it is read: an unknown key or a
 value of the wrong type or range is a :class:`~llmextract.errors.ConfigError` naming it.
@@ -32,7 +38,7 @@ import ipaddress
 import os
 import tomllib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -57,7 +63,10 @@ __all__ = [
     "config_path",
     "load_prices",
     "load_profiles",
+    "prompt_folders",
     "resolve_endpoint",
+    "task_files",
+    "user_prompts_path",
 ]
 
 Capability = Literal["tools", "json_schema", "json_object", "md_json"]
@@ -240,6 +249,8 @@ class _ConfigFile(_Checked):
     default_profile: str | None = Field(None, description="a profile name")
     profiles: dict[str, Any] = Field({}, description="a table of [profiles.NAME] tables")
     prices: dict[str, Any] = Field({}, description='a table of [prices."MODEL"] tables')
+    prompt_dirs: list[str] = Field([], description="a list of folder paths")
+    tasks_files: list[str] = Field([], description="a list of task file paths")
 
 
 # Values never echoed in an error: a key, or a URL that may carry credentials.
@@ -318,6 +329,10 @@ class Settings:
     # documents' for a request slot or the rate limits; None: no limit.
     document_timeout_s: float | None = 900.0
     prices: Mapping[str, Price] = field(default_factory=dict)  # model -> price
+    # Folders of the user's prompts, looked up before the packaged ones (first found wins).
+    prompt_dirs: tuple[Path, ...] = ()
+    # Python files that declare the user's tasks (see llmextract.tasks).
+    tasks_files: tuple[Path, ...] = ()
 
     @property
     def in_flight(self) -> int:
@@ -338,10 +353,14 @@ class Settings:
 
         ``explicit`` takes ``profile``, ``base_url``, ``model``, ``api_key`` and ``mode``
         (None means not given), ``use_cache`` (default True: the cache folder is
-        ``LLMEXTRACT_CACHE_DIR`` or the user cache folder) and any other field of this class.
+        ``LLMEXTRACT_CACHE_DIR`` or the user cache folder) and any other field of this class;
+        ``prompt_dirs`` and ``tasks_files`` come before those the environment and the
+        config file name.
         """
         env = os.environ if env is None else env
         config = _read_config(env)
+        explicit["prompt_dirs"] = _prompt_folders(explicit.pop("prompt_dirs", None), env, config)
+        explicit["tasks_files"] = _task_files(explicit.pop("tasks_files", None), env, config)
         endpoint_keys = ("profile", "base_url", "model", "api_key", "mode")
         endpoint = resolve_endpoint(
             env, config=config, **{k: explicit.pop(k, None) for k in endpoint_keys}
@@ -382,6 +401,74 @@ def cache_path(env: Mapping[str, str] | None = None) -> Path:
     """The response cache folder: ``LLMEXTRACT_CACHE_DIR`` or the user cache folder."""
     env = os.environ if env is None else env
     return Path(env.get("LLMEXTRACT_CACHE_DIR") or platformdirs.user_cache_path("llmextract"))
+
+
+def user_prompts_path() -> Path:
+    """The user's own prompts folder: ``prompts`` in the user config folder."""
+    return platformdirs.user_config_path("llmextract") / "prompts"
+
+
+def prompt_folders(
+    explicit: Sequence[Path] | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Path, ...]:
+    """The user's prompt folders in lookup order (see this module's docstring); a folder
+    named that does not exist is a ConfigError."""
+    env = os.environ if env is None else env
+    return _prompt_folders(explicit, env, _read_config(env))
+
+
+def task_files(
+    explicit: Sequence[Path] | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Path, ...]:
+    """The task files to load: ``explicit``, ``LLMEXTRACT_TASKS_FILE``, the config file's."""
+    env = os.environ if env is None else env
+    return _task_files(explicit, env, _read_config(env))
+
+
+def _named_paths(
+    explicit: Sequence[Path] | None,
+    env: Mapping[str, str],
+    config: dict[str, Any],
+    variable: str,
+    key: str,
+    option: str,
+) -> list[tuple[Path, str]]:
+    """Paths named on the command line, in ``variable`` and in the config file's ``key``
+    (relative to the config file), each with how it was named."""
+    named = [(Path(p), option) for p in explicit or ()]
+    named += [(Path(p), variable) for p in env.get(variable, "").split(os.pathsep) if p]
+    folder = config_path(env).parent
+    named += [(folder / p, f"{key} in {config_path(env)}") for p in config.get(key) or ()]
+    return named
+
+
+def _prompt_folders(
+    explicit: Sequence[Path] | None, env: Mapping[str, str], config: dict[str, Any]
+) -> tuple[Path, ...]:
+    named = _named_paths(
+        explicit, env, config, "LLMEXTRACT_PROMPTS_DIR", "prompt_dirs", "--prompts-dir"
+    )
+    for path, where in named:
+        if not path.is_dir():
+            raise ConfigError(
+                f"prompts folder {path} ({where}) is not a folder: create it, or fix the path"
+            )
+    folders = [path for path, _ in named]
+    if user_prompts_path().is_dir():
+        folders.append(user_prompts_path())
+    return tuple(dict.fromkeys(folders))
+
+
+def _task_files(
+    explicit: Sequence[Path] | None, env: Mapping[str, str], config: dict[str, Any]
+) -> tuple[Path, ...]:
+    named = _named_paths(
+        explicit, env, config, "LLMEXTRACT_TASKS_FILE", "tasks_files", "--tasks-file"
+    )
+    for path, where in named:
+        if not path.is_file():
+            raise ConfigError(f"task file {path} ({where}) does not exist: fix the path")
+    return tuple(dict.fromkeys(path for path, _ in named))
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

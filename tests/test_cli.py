@@ -366,9 +366,13 @@ def test_prompts_list_shows_each_prompts_style_and_the_defaults() -> None:
     done = run_cli("prompts", "list")
     rows = [line.split() for line in done.stdout.splitlines()]
     assert done.returncode == 0
-    assert ["quotes.v4@" in r[0] and r[1:] == ["choose", "default"] for r in rows].count(True) == 1
-    assert any(r[0].startswith("quotes.v1@") and r[1:] == ["copy", "default"] for r in rows)
-    assert any(r[0].startswith("quotes.v2@") and r[1:] == ["choose"] for r in rows)
+    assert rows[0] == ["id", "style", "default", "from"]
+    default = ["choose", "default", "packaged"]
+    assert ["quotes.v4@" in r[0] and r[1:] == default for r in rows].count(True) == 1
+    assert any(
+        r[0].startswith("quotes.v1@") and r[1:] == ["copy", "default", "packaged"] for r in rows
+    )
+    assert any(r[0].startswith("quotes.v2@") and r[1:] == ["choose", "packaged"] for r in rows)
 
 
 def test_the_batch_bar_keeps_its_counts_and_time_left_at_80_columns() -> None:

@@ -3,7 +3,8 @@
 // through text nodes, never as HTML.
 const DATA = JSON.parse(document.getElementById("data").textContent);
 const docs = DATA.documents;
-const state = { doc: 0, tasks: new Set(["quotes", "events", "stances"]), type: "", speaker: "" };
+const TASKS = DATA.tasks || ["quotes", "events", "stances"];
+const state = { doc: 0, tasks: new Set(TASKS), type: "", speaker: "" };
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -58,7 +59,7 @@ function select(id, scroll) {
 function drawLists(doc, records) {
   const aside = document.getElementById("records");
   aside.replaceChildren();
-  for (const task of ["quotes", "events", "stances"]) {
+  for (const task of TASKS) {
     if (!state.tasks.has(task)) continue;
     const items = records.filter((r) => r.task === task);
     aside.append(el("h2", {}, `${task} (${items.length})`));
@@ -119,7 +120,7 @@ function header() {
   next.addEventListener("click", () => { if (state.doc + 1 < docs.length) { state.doc++; draw(); } });
   pick.addEventListener("change", () => { state.doc = Number(pick.value); draw(); });
   bar.append(prev, pick, next, el("span", { id: "position" }));
-  for (const task of ["quotes", "events", "stances"]) {
+  for (const task of TASKS) {
     const box = el("input", { type: "checkbox", id: `task-${task}`, checked: "" });
     box.addEventListener("change", () => {
       box.checked ? state.tasks.add(task) : state.tasks.delete(task); draw();
@@ -134,6 +135,9 @@ function header() {
   for (const [css, name] of [["q-content", "quote"], ["q-speaker", "speaker/holder"], ["q-cue", "cue"],
                              ["e-trigger", "event"], ["e-arg", "argument"], ["s-evidence", "stance"]])
     legend.append(el("span", { style: `background: var(--${{"q-content": "q", "q-speaker": "s", "q-cue": "c", "e-trigger": "t", "e-arg": "a", "s-evidence": "e"}[css]})` }, name));
+  // A user task's span fields, each in its own colour (u-f0 ... u-f5, as render.py numbers them).
+  for (const [task, names] of Object.entries(DATA.fields || {}))
+    names.forEach((name, i) => legend.append(el("span", { class: `u-f${i % 6}` }, `${task}.${name}`)));
   bar.append(type, speaker, legend, el("span", { id: "status" }));
   return bar;
 }

@@ -56,7 +56,7 @@ app = _typer(
     pretty_exceptions_enable=False,
 )
 endpoints_app = _typer("List endpoint profiles and probe what an endpoint supports.")
-prompts_app = _typer("List the versioned prompt templates and their ids.")
+prompts_app = _typer("List the versioned prompt templates and their ids, or copy one to edit.")
 cache_app = _typer("Show or empty the response cache (model answers kept on disk).")
 
 app.command("extract")(extract.extract_command)
@@ -72,6 +72,7 @@ app.add_typer(cache_app, name="cache")
 endpoints_app.command("list")(admin.endpoints_list)
 endpoints_app.command("check")(admin.endpoints_check)
 prompts_app.command("list")(admin.prompts_list)
+prompts_app.command("new")(admin.prompts_new)
 cache_app.command("info")(admin.cache_info)
 cache_app.command("clear")(admin.cache_clear)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -13,10 +15,13 @@ from llmextract.cli.options import (
     ModelOpt,
     ModeOpt,
     ProfileOpt,
+    PromptsDirOpt,
+    TasksFileOpt,
     model_settings,
+    user_tasks,
 )
 from llmextract.errors import LLMExtractError
-from llmextract.settings import cache_path, load_profiles
+from llmextract.settings import cache_path, load_profiles, prompt_folders, user_prompts_path
 
 __all__ = [
     "cache_clear",
@@ -24,6 +29,7 @@ __all__ = [
     "endpoints_check",
     "endpoints_list",
     "prompts_list",
+    "prompts_new",
 ]
 
 
@@ -83,22 +89,66 @@ def endpoints_check(
     raise typer.Exit(code=1)
 
 
-def prompts_list() -> None:
+def prompts_list(prompts_dir: PromptsDirOpt = None, tasks_file: TasksFileOpt = None) -> None:
     """Show every prompt version: its id (name@hash of template and schema), its style (copy:
-    the model copies passages; choose: it decides about candidates the code found), and
-    which one endpoints of each style use when none is named."""
-    from llmextract.prompts import default_prompts, list_prompts, load_prompt
-    from llmextract.schemas import TASKS
+    the model copies passages; choose: it decides about candidates the code found), which
+    one endpoints of each style use when none is named, and where it comes from (a folder,
+    or packaged)."""
+    from llmextract.prompts import default_prompts, find_prompts, load_prompt
+    from llmextract.tasks import task_names
 
     try:
-        for task in TASKS:
-            defaults = default_prompts(task)
-            for name in list_prompts(task):
-                prompt = load_prompt(task, name)
+        user_tasks(tasks_file)
+        dirs = prompt_folders(prompts_dir)
+        typer.echo(f"{'id':28} {'style':7} {'default':8} from")
+        for task in task_names():
+            defaults = default_prompts(task, dirs)
+            for name in find_prompts(task, dirs):
+                prompt = load_prompt(task, name, dirs=dirs)
                 default = "default" if defaults.get(prompt.style) == name else ""
-                typer.echo(f"{prompt.id:28} {prompt.style:7} {default}".rstrip())
+                typer.echo(f"{prompt.id:28} {prompt.style:7} {default:8} {prompt.origin}")
     except LLMExtractError as error:
         raise fail(error) from None
+
+
+class _PromptName(str):
+    """A prompt's name; the help shows its form (typer would show ``<str>``)."""
+
+
+_PromptName.__name__ = "TASK.vN"
+
+
+def prompts_new(
+    name: Annotated[
+        _PromptName,
+        typer.Argument(metavar="NAME", parser=_PromptName, help="The new prompt, e.g. quotes.v5."),
+    ],
+    source: Annotated[
+        str, typer.Option("--from", metavar="PROMPT", help="The prompt to copy, e.g. quotes.v4.")
+    ],
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", metavar="DIR", help="Where to write it.  [default: the user prompts folder]"
+        ),
+    ] = None,
+    prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
+) -> None:
+    """Copy a prompt to a new name in your prompts folder, to edit there; never overwrites.
+
+    Until it is edited its id keeps the hash of the prompt it copies (the template and
+    schema are the same); the name part is new.
+    """
+    from llmextract.prompts import new_prompt
+
+    try:
+        user_tasks(tasks_file)
+        dirs = prompt_folders(prompts_dir)
+        written = new_prompt(name, source, folder or user_prompts_path(), dirs)
+    except LLMExtractError as error:
+        raise fail(error) from None
+    typer.echo(f"wrote {written}: edit it, then use it with --prompt {name}")
 
 
 def cache_info() -> None:

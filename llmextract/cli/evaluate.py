@@ -20,9 +20,11 @@ from llmextract.cli.options import (
     ModeOpt,
     NoCacheOpt,
     ProfileOpt,
+    PromptsDirOpt,
     RetriesOpt,
     SeedOpt,
     ShotsOpt,
+    TasksFileOpt,
     model_settings,
 )
 from llmextract.errors import ConfigError, LLMExtractError
@@ -107,6 +109,8 @@ def eval_command(
     prompt: Annotated[
         str | None, typer.Option(metavar="VERSION", help="Prompt version, e.g. v1 or v2.")
     ] = None,
+    prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
@@ -177,7 +181,9 @@ def eval_command(
             )
         if html is not None:
             config.keep_predictions = True
-        settings = _settings_for(config, api_key, mode, max_reasks, retries, no_cache)
+        settings = _settings_for(
+            config, api_key, mode, max_reasks, retries, no_cache, prompts_dir, tasks_file
+        )
         with progress("Extracting", documents_to_score(config)) as advance:
             run = run_eval(config, settings=settings, predictions_file=pred, on_done=advance)
         path = output or default_run_path(run)
@@ -185,10 +191,13 @@ def eval_command(
         if markdown is not None:
             write(to_markdown(run), markdown)
         if html is not None:
-            from llmextract.evaluation.gold import load_gold
+            from itertools import islice
+
+            from llmextract.evaluation.generic import iter_gold
             from llmextract.evaluation.html import eval_html
 
-            write(eval_html(run, load_gold(config.gold, limit=config.limit)), html)
+            golds = list(islice(iter_gold(config.gold), config.limit))
+            write(eval_html(run, golds), html)
     except LLMExtractError as error:
         raise fail(error) from None
     print_metrics(run)
@@ -202,11 +211,14 @@ def _settings_for(
     max_reasks: int,
     retries: int,
     no_cache: bool,
+    prompts_dir: list[Path] | None,
+    tasks_file: list[Path] | None,
 ) -> Settings:
     """The settings of a run: its config's endpoint, with the command line's knobs."""
     return model_settings(
         profile=config.profile, base_url=config.base_url, model=config.model, api_key=api_key,
         mode=mode, max_reasks=max_reasks, retries=retries, no_cache=no_cache,
+        prompts_dir=prompts_dir, tasks_file=tasks_file,
     )  # fmt: skip
 
 
@@ -277,6 +289,8 @@ def sweep_command(
         ),
     ],
     limit: LimitOpt = None,
+    prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     examples: ExamplesOpt = None,
     shots: ShotsOpt = None,
     seed: SeedOpt = None,
@@ -301,7 +315,7 @@ def sweep_command(
         result = sweep(
             config_or_gold, prompt, metric,
             settings=lambda config: _settings_for(
-                config, api_key, mode, max_reasks, retries, no_cache
+                config, api_key, mode, max_reasks, retries, no_cache, prompts_dir, tasks_file
             ),
             progress=lambda version: progress(f"Prompt {version}"), limit=limit,
             profile=profile, base_url=base_url, model=model, examples=examples, shots=shots,

@@ -27,15 +27,18 @@ from llmextract.cli.options import (
     NoCacheOpt,
     OutputFormat,
     ProfileOpt,
+    PromptsDirOpt,
     PromptsOpt,
     RetriesOpt,
     SeedOpt,
     ShotsOpt,
     SystemOpt,
     TaskOpt,
+    TasksFileOpt,
     at_least,
     model_settings,
     prompt_choice,
+    user_tasks,
 )
 from llmextract.errors import LLMExtractError
 from llmextract.examples import load_examples
@@ -53,6 +56,8 @@ def extract_command(
     ],
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptsOpt = None,
+    prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     system: SystemOpt = "llmextract",
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
@@ -100,10 +105,12 @@ def extract_command(
         # the article then turns out unreadable.
         settings = None if system == "rules" else model_settings(
             profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
-            max_reasks=max_reasks, retries=retries, no_cache=no_cache,
+            max_reasks=max_reasks, retries=retries, no_cache=no_cache, prompts_dir=prompts_dir,
+            tasks_file=tasks_file,
         )  # fmt: skip
         source = read_article(str(article), encoding=encoding, article_id=article_id)
         if settings is None:
+            user_tasks(tasks_file)
             result = extract_rules(source, task)
         else:
             shown = load_examples(examples, parse_tasks(task), shots=shots or 0, seed=seed or 0)
@@ -143,6 +150,8 @@ def batch_command(
     ],
     task: TaskOpt = ["all"],  # noqa: B006 - typer needs a list default
     prompt: PromptsOpt = None,
+    prompts_dir: PromptsDirOpt = None,
+    tasks_file: TasksFileOpt = None,
     system: SystemOpt = "llmextract",
     profile: ProfileOpt = None,
     base_url: BaseUrlOpt = None,
@@ -244,7 +253,9 @@ def batch_command(
             settings = DEFAULTS if rules else model_settings(
                 profile=profile, base_url=base_url, model=model, api_key=api_key, mode=mode,
                 max_reasks=max_reasks, retries=retries, no_cache=no_cache,
-                concurrency=concurrency, requests_per_minute=rpm, tokens_per_minute=tpm,
+                concurrency=concurrency, prompts_dir=prompts_dir, tasks_file=tasks_file,
+                requests_per_minute=rpm,
+                tokens_per_minute=tpm,
             )  # fmt: skip
             if prices is not None:
                 settings = replace(settings, prices={**settings.prices, **load_prices(prices)})

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from llmextract.settings import Settings
+from llmextract.settings import Settings, task_files
+from llmextract.tasks import load_task_files
 
 __all__ = [
     "DEFAULTS",
@@ -32,15 +33,18 @@ __all__ = [
     "NoCacheOpt",
     "OutputFormat",
     "ProfileOpt",
+    "PromptsDirOpt",
     "PromptsOpt",
     "RetriesOpt",
     "SeedOpt",
     "ShotsOpt",
     "SystemOpt",
     "TaskOpt",
+    "TasksFileOpt",
     "at_least",
     "model_settings",
     "prompt_choice",
+    "user_tasks",
 ]
 
 DEFAULTS = Settings()  # the defaults the help shows are these, not copies of them
@@ -143,12 +147,14 @@ def model_settings(
     retries: int | None = None,
     no_cache: bool = False,
     concurrency: int | None = None,
+    prompts_dir: list[Path] | None = None,
+    tasks_file: list[Path] | None = None,
     **knobs: Any,
 ) -> Settings:
     """Settings from the options every command that asks a model takes; None is "not given"
     (the environment, the config file or the default decides). ``knobs`` are other fields
-    of :class:`Settings` (None: not given)."""
-    return Settings.from_env(
+    of :class:`Settings` (None: not given). The task files the settings name are loaded."""
+    settings = Settings.from_env(
         profile=profile,
         base_url=base_url,
         model=model,
@@ -158,8 +164,17 @@ def model_settings(
         transport_retries=retries,
         use_cache=not no_cache,
         concurrency=concurrency,
+        prompt_dirs=prompts_dir,
+        tasks_files=tasks_file,
         **knobs,
     )
+    load_task_files(settings.tasks_files)
+    return settings
+
+
+def user_tasks(tasks_file: list[Path] | None) -> None:
+    """Load the task files named by ``--tasks-file``, the environment and the config file."""
+    load_task_files(task_files(tasks_file))
 
 
 # --- what to extract ------------------------------------------------------------------------
@@ -167,7 +182,19 @@ def model_settings(
 TaskOpt = Annotated[
     list[str],
     typer.Option(
-        "--task", "-t", metavar="TASK", help="quotes, events, stances or all; repeatable."
+        "--task",
+        "-t",
+        metavar="TASK",
+        help="quotes, events, stances, a task of a --tasks-file, or all; repeatable.",
+    ),
+]
+TasksFileOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--tasks-file",
+        metavar="FILE",
+        help="A Python file declaring your own tasks (llmextract.tasks.task); also "
+        "LLMEXTRACT_TASKS_FILE and the config file's tasks_files; repeatable.",
     ),
 ]
 PromptsOpt = Annotated[
@@ -177,6 +204,16 @@ PromptsOpt = Annotated[
         metavar="VERSION",
         help="Prompt version for every task (v1) or one task's prompt (quotes.v2); repeatable.  "
         "[default: each task's newest]",
+    ),
+]
+PromptsDirOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--prompts-dir",
+        metavar="DIR",
+        help="A folder of your own prompts (TASK.vN.jinja), looked up before "
+        "LLMEXTRACT_PROMPTS_DIR, the config file's prompt_dirs, the user prompts folder and "
+        "the packaged prompts; repeatable.",
     ),
 ]
 SystemOpt = Annotated[

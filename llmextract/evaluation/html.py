@@ -12,11 +12,12 @@ from typing import Any
 
 from llmextract.errors import InputError
 from llmextract.evaluation.compare import Comparison
+from llmextract.evaluation.generic import key_spans
 from llmextract.evaluation.matching import SpanCriterion, match
 from llmextract.evaluation.record import RunRecord
 from llmextract.gold import GoldDocument
 from llmextract.render import page
-from llmextract.schemas import TASKS, DocumentResult, Span
+from llmextract.schemas import TASKS, DocumentResult
 
 __all__ = ["compare_html", "eval_html"]
 
@@ -37,12 +38,14 @@ def _marked(
     """The document's gold and predicted primary spans, each marked by how it matched."""
     gold_marks: list[dict[str, Any]] = []
     pred_marks: list[dict[str, Any]] = []
-    for task in TASKS:
-        if task not in gold.tasks:
-            continue
-        field = PRIMARY[task]
-        golds: list[Span] = [getattr(r, field) for r in getattr(gold, task)]
-        preds: list[Span] = [getattr(r, field) for r in getattr(result, task)] if result else []
+    users = [t for t in gold.tasks if t not in TASKS]
+    for task in [*(t for t in TASKS if t in gold.tasks), *users]:
+        if task in users:  # a user task: its key spans
+            preds, golds = key_spans(task, gold, result)
+        else:
+            field = PRIMARY[task]
+            golds = [getattr(r, field) for r in getattr(gold, task)]
+            preds = [getattr(r, field) for r in getattr(result, task)] if result else []
         pairs = match(preds, golds, gold.text, criterion)
         matched_pred = {p for p, _ in pairs}
         matched_gold = {g for _, g in pairs}

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from llmextract.errors import ConfigError, InputError
-from llmextract.evaluation.gold import iter_gold
+from llmextract.evaluation.generic import iter_gold
 from llmextract.evaluation.matching import SpanCriterion
 from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
 from llmextract.evaluation.record import RunRecord, RunSettings
@@ -30,6 +30,7 @@ from llmextract.examples import Example, load_examples
 from llmextract.extract import parse_tasks
 from llmextract.gold import GoldDocument
 from llmextract.results import ResultLine, read_results
+from llmextract.rules import rule_tasks
 from llmextract.schemas import Task
 from llmextract.settings import Settings
 
@@ -226,6 +227,8 @@ def run_eval(
         for _ in _golds(config):
             pass
     tasks = parse_tasks(config.tasks)
+    if config.system != "llmextract" and predictions_file is None:
+        tasks = rule_tasks(config.tasks)  # the baselines know the built-in tasks only
     examples = load_examples(config.examples, tasks, shots=config.shots, seed=config.seed)
     started = time.perf_counter()
     if predictions_file is not None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from llmextract.evaluation import generic
 from llmextract.evaluation.counts import DocumentScore, FieldMetrics
 from llmextract.evaluation.labels import label_scores
 from llmextract.evaluation.matching import TOKEN_PATTERN, SpanCriterion
@@ -19,7 +20,7 @@ from llmextract.evaluation.record import DocumentRow, LabelScores
 from llmextract.evaluation.scorers import score_result
 from llmextract.evaluation.table import ScoreTable
 from llmextract.gold import GoldDocument
-from llmextract.schemas import DocumentResult, Task, Usage
+from llmextract.schemas import TASKS, DocumentResult, Task, Usage
 
 __all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
 
@@ -112,7 +113,8 @@ class RunScorer:
     def finish(self, *, samples: int) -> ScoredRun:
         """The metrics of every document added, with ``samples`` bootstrap resamples."""
         metrics = dict(sorted(self.table.aggregate(samples=samples).items()))
-        matrices = {f: self.table.confusion(f) for f in _CONFUSION_FIELDS}
+        labelled = (*_CONFUSION_FIELDS, *generic.label_fields(self.tasks))
+        matrices = {f: self.table.confusion(f) for f in labelled}
         matrices = {f: matrix for f, matrix in matrices.items() if matrix}
         return ScoredRun(
             metrics=metrics,
@@ -146,20 +148,24 @@ def _empty(gold: GoldDocument) -> DocumentResult:
 def _score(
     gold: GoldDocument, prediction: Prediction, tasks: Sequence[Task], criterion: SpanCriterion
 ) -> list[DocumentScore]:
-    scores = score_result(gold, prediction.result or _empty(gold), criterion, tasks=tasks)
+    builtin = [t for t in tasks if t in TASKS]
+    scores = score_result(gold, prediction.result or _empty(gold), criterion, tasks=builtin)
     # Passages a baseline gave that are not in the article are predictions too: wrong ones.
     for score in scores:
         missing = prediction.ungrounded.get(score.task, [])
         score.counts[_PRIMARY_FIELD[score.task]].fp += len(missing)
         if score.tokens is not None:
             score.tokens.pred_total += sum(len(TOKEN_PATTERN.findall(m)) for m in missing)
-    return scores
+    users = [t for t in tasks if t not in TASKS and t in gold.tasks]
+    return scores + [generic.score_user_task(t, gold, prediction.result, criterion) for t in users]
 
 
 def _ungrounded(gold: GoldDocument, prediction: Prediction, task: Task) -> int:
     """Passages given for ``task`` that are not in the article, plus records whose main span
     is not the article's text at its offsets (0 for llmextract, by construction; counted
     here so that a regression shows)."""
+    if task not in TASKS:
+        return generic.ungrounded(gold, prediction.result, task)
     count = len(prediction.ungrounded.get(task, []))
     records = [] if prediction.result is None else getattr(prediction.result, task)
     for record in records:
