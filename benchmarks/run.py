@@ -369,9 +369,14 @@ def _choice_prompts(documents: list[Any], settings: Settings) -> list[list[dict[
     return prompts
 
 
+_UNRELATED = [{"role": "user", "content": "Name a colour."}]
+
+
 def _tokens_per_second(answer: Any, prompts: list[list[dict[str, str]]]) -> tuple[float, int]:
     """(prompt tokens per second, prompt tokens) of ``answer(messages)`` over ``prompts``, one
-    token generated each: ``answer`` returns the prompt tokens the model read."""
+    token generated each: ``answer`` returns the prompt tokens the model read. An unrelated
+    prompt goes first, untimed, so that neither side starts with the first prompt cached."""
+    answer(_UNRELATED)
     tokens = 0
     started = time.perf_counter()
     for messages in prompts:
