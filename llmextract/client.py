@@ -162,6 +162,8 @@ class _Call:
     attempts: int = 0  # answers asked for (the first, then re-asks)
     sent: int = 0  # HTTP requests, transport retries included
     answers: list[tuple[str, str]] = field(default_factory=list)  # (cache key, answer)
+    context: dict[str, Any] | None = None  # the validation context, when it wants logprobs
+    logprobs_key: str = ""  # where in it they go
 
     def count(self, **amounts: int) -> None:
         for usage in (self.usage, self.total):
@@ -181,6 +183,17 @@ def _answer_text(completion: Any) -> str | None:
             return str(arguments)
     content = getattr(message, "content", None)
     return _FENCE.sub("", content) if content else None
+
+
+def _with_logprobs(call: _Call, response: ChatCompletion) -> ChatCompletion:
+    """``response``, its answer tokens with their alternatives put in the validation
+    context first when the call wants them (an answer without them puts an empty list)."""
+    if call.context is not None:
+        content = getattr(response.choices[0].logprobs, "content", None) or []
+        call.context[call.logprobs_key] = [
+            (t.token, {alt.token: alt.logprob for alt in t.top_logprobs or ()}) for t in content
+        ]
+    return response
 
 
 def _checked(response: object) -> ChatCompletion:
@@ -273,6 +286,17 @@ class ModelClient:
         """
         endpoint = self.settings.endpoint
         call = _Call(original_messages=len(messages), usage=usage, total=self.total)
+        validation = None if context is None else _ValidationContext(context)
+        extra: dict[str, Any] = {}
+        # A response model may ask for its answer's tokens, each with its ``top_logprobs``
+        # likeliest alternatives, in its validation context under ``logprobs_key``:
+        # ``[(token, {alternative: logprob})]``. Only the embedded model is asked: the
+        # thresholds that read them were calibrated on it (llmextract.choices).
+        top = getattr(response_model, "top_logprobs", 0)
+        key = getattr(response_model, "logprobs_key", "")
+        if top and key and endpoint.is_embedded and validation is not None:
+            extra = {"logprobs": True, "top_logprobs": top}
+            call.context, call.logprobs_key = validation, key
         create = instructor.patch(
             create=cast(Callable[..., Awaitable[Any]], self._sender(call)),
             mode=INSTRUCTOR_MODES[endpoint.instructor_mode],
@@ -280,12 +304,13 @@ class ModelClient:
         try:
             answer = await create(  # type: ignore[misc]
                 response_model=_wrapped(response_model),
-                context=None if context is None else _ValidationContext(context),
+                context=validation,
                 messages=messages,
                 model=endpoint.model,
                 max_retries=self.settings.max_reasks,
                 temperature=self.settings.temperature,
                 max_tokens=endpoint.max_tokens,
+                **extra,
             )
         except IncompleteOutputException as error:
             raise self._cut_off(call, error) from None
@@ -338,7 +363,7 @@ class ModelClient:
                         pass
                     else:
                         call.count(cached=1)
-                        return cached
+                        return _with_logprobs(call, cached)
             with attempt_running():
                 async for attempt in retrying(
                     self.settings, lambda: call.count(transport_retries=1)
@@ -352,7 +377,7 @@ class ModelClient:
                 )
             if key is not None:
                 call.answers.append((key, response.model_dump_json()))
-            return response
+            return _with_logprobs(call, response)
 
         return send
 

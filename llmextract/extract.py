@@ -15,7 +15,7 @@ sentence boundaries; then, for each chunk (a passage):
    be grounded of it is kept (:func:`_salvaged`), and a cut-off passage is first split in two
    and asked again;
 
-then the chunks' records are merged (:func:`_merge`) into one
+then the chunks' records are merged (:func:`merge_records`) into one
 :class:`~llmextract.schemas.DocumentResult`, with the corrections of the records kept
 (:func:`_corrections_of`) and what was dropped.
 """
@@ -64,7 +64,7 @@ from llmextract.schemas import (
 from llmextract.settings import Settings
 from llmextract.tasks import get_task, load_task_files, task_names
 
-__all__ = ["aextract", "extract", "model_client", "parse_tasks", "prompt_for"]
+__all__ = ["aextract", "extract", "merge_records", "model_client", "parse_tasks", "prompt_for"]
 
 _MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most this deep
 
@@ -269,7 +269,7 @@ async def _extract_task(
         found.add(
             await _extract_passage(model, prompt, text, chunk.start, chunk.end, usage, depth=0)
         )
-    records = _merge(found.records)
+    records = merge_records(found.records)
     return records, _corrections_of(records, found.corrected), found.dropped
 
 
@@ -370,8 +370,10 @@ def _middle_boundary(passage: str) -> int | None:
     return min((s[0] for s in sentences[1:]), key=lambda offset: abs(offset - half))
 
 
-def _merge(records: list[Any]) -> list[Any]:
-    """Records in text order; one of each record found twice in overlapping chunks."""
+def merge_records(records: list[Any]) -> list[Any]:
+    """Records in text order; one of each record found twice in overlapping chunks (and a
+    quote nested in another merged into it). The rules system merges its records the same
+    way, so that a model that keeps every default gives exactly the rules' records."""
     kept: list[Any] = []
     for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
         span = record.passage

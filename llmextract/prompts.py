@@ -35,6 +35,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from llmextract.candidates import EventCandidate, QuoteCandidate, StanceCandidate
 from llmextract.choices import base_choice_schema, choice_schema
+from llmextract.chunking import split_sentences
 from llmextract.drafts import MAX_ITEMS, DraftList
 from llmextract.errors import PromptError
 from llmextract.examples import Example
@@ -126,9 +127,10 @@ class Prompt:
         """The requests for one article (or chunk of one); none if there is nothing to ask.
 
         A copy prompt makes one request, and takes no ``candidates``. A choice prompt makes
-        one per group of at most 16 ``candidates`` (offsets into ``passage``), each showing
-        the whole passage, so that every candidate is decided on and every answer stays
-        short.
+        one per group of at most 16 ``candidates`` (offsets into ``passage``), so that every
+        candidate is decided on and every answer stays short. Each candidate comes with its
+        ``frame``: the words of its sentences around it (where its cue and first speaker
+        are), for templates that show that instead of the whole passage.
         """
         if self.style == "copy":
             if candidates is not None:
@@ -143,10 +145,11 @@ class Prompt:
                 "(llmextract.choices.find_candidates)"
             )
         found = tuple(candidates)
+        sentences = split_sentences(passage) if found else []
         requests = []
         for first in range(0, len(found), _CHOICE_LIMIT):
             group = found[first : first + _CHOICE_LIMIT]
-            shown = [_show(self.task, passage, c) for c in group]
+            shown = [_show(self.task, passage, c, sentences) for c in group]
             messages = self.render(passage, candidates=shown)
             requests.append(Request(messages, choice_schema(self.schema, len(group)), group))
         return requests
@@ -185,13 +188,36 @@ def _clip(text: str, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _show(task: Task, passage: str, candidate: Any) -> dict[str, Any]:
+_FRAME_SIDE = 160  # characters of frame shown on each side of a candidate
+
+
+def _frame(
+    passage: str, start: int, end: int, around: Sequence[int], sentences: Sequence[tuple[int, int]]
+) -> str:
+    """The sentences holding ``start``-``end`` and the offsets ``around`` (its cue, its
+    speaker), with the candidate itself as ``[...]``: what a decision needs, without the
+    passage."""
+    low, high = min([start, *around]), max([end, *around])
+    first = next((s for s, e in sentences if s <= low < e), low)
+    last = next((e for s, e in sentences if s < high <= e), high)
+    before = " ".join(passage[first:start].split())[-_FRAME_SIDE:]
+    after = " ".join(passage[end:last].split())[:_FRAME_SIDE]
+    return f"{before} [...] {after}".strip()
+
+
+def _show(
+    task: Task, passage: str, candidate: Any, sentences: Sequence[tuple[int, int]] = ()
+) -> dict[str, Any]:
     """A candidate as the template shows it (plain data, clipped)."""
     if isinstance(candidate, QuoteCandidate):
+        around = [m.start for m in candidate.speakers[:1]]
+        if candidate.cue is not None:
+            around.append(candidate.cue[0])
         return {
             "text": _clip(candidate.text),
             "speakers": [m.resolved or m.text for m in candidate.speakers] or ["unknown"],
             "kind": candidate.kind,
+            "frame": _frame(passage, candidate.start, candidate.end, around, sentences),
         }
     if isinstance(candidate, EventCandidate):
         start, end = candidate.sentence
@@ -471,7 +497,7 @@ def new_prompt(name: str, source_name: str, folder: Path, dirs: Sequence[Path] =
     ``name``, to edit there; never overwrites. Returns the new file."""
     match, source_match = _NAME.match(name), _NAME.match(source_name)
     if match is None:
-        raise PromptError(f"{name!r} is not a prompt name: name it like quotes.v5 (TASK.vN)")
+        raise PromptError(f"{name!r} is not a prompt name: name it like quotes.v8 (TASK.vN)")
     if source_match is None or source_match["task"] != match["task"]:
         raise PromptError(
             f"--from {source_name!r}: copy a prompt of the same task, e.g. --from "

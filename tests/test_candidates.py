@@ -17,6 +17,7 @@ from llmextract.candidates import (
     find_quotes,
     find_stances,
 )
+from llmextract.candidates.lexicons import DERIVED_CUES
 from llmextract.schemas import EventType
 
 ARTICLE = (
@@ -448,3 +449,13 @@ def test_quotation_parts_join_only_around_their_shared_cue() -> None:
         "Alone in this paragraph now.",
         "Another paragraph here",
     ]
+
+
+def test_cue_words_derived_from_training_data_find_attitude_attributions() -> None:
+    """PolNeAR annotates attitudes and acts as attributions; the cue words derived from its
+    training split (llmextract/candidates/cues.txt) make such frames candidates."""
+    assert {"seemed", "described", "wants", "declined"} <= set(DERIVED_CUES)
+    text = "Senator Ann Lee wants the wall finished before the winter storms arrive."
+    [quote] = find_quotes(text)
+    assert quote.text.startswith("the wall finished")
+    assert [m.text for m in quote.speakers][:1] == ["Ann Lee"]

@@ -8,9 +8,18 @@ import pytest
 from pydantic import ValidationError
 
 from llmextract.candidates import EventCandidate, Mention, QuoteCandidate, StanceCandidate
-from llmextract.choices import base_choice_schema, choice_schema
+from llmextract.choices import (
+    CONFIDENCE_MARGINS,
+    TOKEN_LOGPROBS,
+    base_choice_schema,
+    choice_schema,
+    confident_choice,
+    find_candidates,
+    option_scores,
+)
 from llmextract.drafts import grounding_context, salvage
 from llmextract.errors import PromptError
+from llmextract.prompts import load_prompt
 from llmextract.schemas import EventType
 
 TEXT = 'Mayor Elena Ruiz backed the wall. "We cannot wait," she said. It is called "Sea Guard".'
@@ -148,3 +157,69 @@ def test_polarity_decisions_classify_every_candidate() -> None:
         schema.model_validate({"decisions": [{"polarity": "none"}]}, context=context)
     assert (stance.holder, stance.target, stance.polarity) == (None, "the wall", "oppose")
     assert stance.evidence.text == TEXT[:33]
+
+
+def scored(*digits: dict[str, float]) -> list[tuple[str, dict[str, float]]]:
+    """Answer tokens as the embedded server returns them: one speaker digit per decision,
+    each with its alternatives' log-probabilities (the first listed is the one written)."""
+    tokens: list[tuple[str, dict[str, float]]] = [('{"decisions": [', {})]
+    for i, alternatives in enumerate(digits):
+        tokens += [('{"speaker": ', {}), (next(iter(alternatives)), alternatives)]
+        tokens.append(("}, " if i < len(digits) - 1 else "}]}", {}))
+    return tokens
+
+
+def decide_scored(tokens: list[tuple[str, dict[str, float]]], decisions: list[int]):  # type: ignore[no-untyped-def]
+    schema = choice_schema(base_choice_schema("quotes", "speaker"), len(QUOTES))
+    context = {**grounding_context(TEXT, candidates=QUOTES), TOKEN_LOGPROBS: tokens}
+    answer = {"decisions": [{"speaker": d} for d in decisions]}
+    return schema.model_validate(answer, context=context)
+
+
+def test_the_model_overrides_the_default_only_when_confident(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(CONFIDENCE_MARGINS, "quotes", (0.5, 0.5))
+    # First candidate: option 2 at p=0.9 over option 1 at p=0.1 (0 not among the top): taken.
+    # Second: the model wrote 0 but finds it only a little likelier than 1: the default stays.
+    tokens = scored({"2": -0.1, "1": -2.3}, {"0": -0.6, "1": -0.8})
+    first, second = decide_scored(tokens, [2, 0]).records
+    assert first.speaker is not None and first.speaker.text == "Elena Ruiz"  # option 2
+    assert second.content.text == "Sea Guard" and second.speaker is None  # kept, as the rules
+    # A confident 0 turns a candidate down.
+    tokens = scored({"1": -0.1}, {" 0": -0.01, " 1": -5.0})
+    [only] = decide_scored(tokens, [1, 0]).records
+    assert only.content.text == "We cannot wait,"
+    assert only.speaker is not None and only.speaker.text == "she"  # option 1, the default
+
+
+def test_unreadable_probabilities_keep_the_codes_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(CONFIDENCE_MARGINS, "quotes", (0.0, 0.0))
+    # One digit for two decisions: which is which cannot be told, so neither is believed.
+    records = decide_scored(scored({"0": -0.01, "1": -6.0}), [0, 0]).records
+    assert [q.content.text for q in records] == ["We cannot wait,", "Sea Guard"]
+    assert records[0].speaker is not None and records[0].speaker.text == "she"
+
+
+def test_option_scores_reads_each_decisions_digit_and_its_alternatives() -> None:
+    tokens = scored({"2": -0.2, " 1": -1.5, "1": -1.9, "x": -3.0}, {"0": -0.4})
+    assert option_scores(tokens, "speaker") == [{2: -0.2, 1: -1.5}, {0: -0.4}]
+    assert confident_choice({2: -0.2, 1: -1.5, 3: -9.0}, range(3), (0.0, 0.5)) == 2
+    assert confident_choice({2: -0.2, 1: -1.5}, range(2), (0.0, 0.0)) == 1  # 2 not offered
+    assert confident_choice({}, range(4), (0.0, 0.0)) == 1
+
+
+def test_the_frame_prompt_shows_each_candidate_in_its_sentence_not_the_article() -> None:
+    filler = "The harbour has a long history of storms and repairs. " * 40
+    text = filler + 'Elena Ruiz said the sea wall would hold. "We cannot wait," Tom Baker told us.'
+    prompt = load_prompt("quotes", "v6")
+    [request] = prompt.render_requests(text, find_candidates("quotes", text))
+    shown = "\n".join(m["content"] for m in request.messages)
+    assert filler.strip() not in shown  # the article is not sent
+    assert "in: Elena Ruiz said [...]" in shown  # the candidate's own sentence, around it
+    assert '[...] ," Tom Baker told us.' in shown and "1) Tom Baker" in shown
+    assert len(shown) < len(
+        load_prompt("quotes", "v4")
+        .render_requests(text, find_candidates("quotes", text))[0]
+        .messages[0]["content"]
+    )

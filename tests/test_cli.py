@@ -347,7 +347,7 @@ def test_a_copy_prompt_named_for_a_choice_endpoint_draws_a_warning(
                    "-t", "quotes", LLMEXTRACT_CONFIG=str(config))  # fmt: skip
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stderr.split())
-    assert "warning: quotes.v1 is a copy prompt" in said and "quotes.v4" in said
+    assert "warning: quotes.v1 is a copy prompt" in said and "quotes.v6" in said
     done = run_cli("extract", str(article), "--profile", "small", "-t", "quotes",
                    LLMEXTRACT_CONFIG=str(config))  # fmt: skip
     assert done.returncode == 0 and "warning" not in done.stderr, done.stderr
@@ -368,7 +368,7 @@ def test_prompts_list_shows_each_prompts_style_and_the_defaults() -> None:
     assert done.returncode == 0
     assert rows[0] == ["id", "style", "default", "from"]
     default = ["choose", "default", "packaged"]
-    assert ["quotes.v4@" in r[0] and r[1:] == default for r in rows].count(True) == 1
+    assert ["quotes.v6@" in r[0] and r[1:] == default for r in rows].count(True) == 1
     assert any(
         r[0].startswith("quotes.v1@") and r[1:] == ["copy", "default", "packaged"] for r in rows
     )

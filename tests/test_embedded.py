@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
+from typing import Any
 
 import pytest
 
-from llmextract import Settings, extract, load_prompt
+from llmextract import Settings, choices, extract, load_prompt
+from llmextract.choices import find_candidates, option_scores
+from llmextract.client import ModelClient
+from llmextract.drafts import grounding_context
 from llmextract.embedded import EMBEDDED_NOTICE, EmbeddedServer, embedded_model_path
+from llmextract.schemas import Usage
 
 pytestmark = [
     pytest.mark.embedded,
@@ -72,3 +78,39 @@ def test_an_article_that_gives_orders_cannot_make_the_model_emit_anything_ungrou
                 if isinstance(value, dict) and "start" in value:
                     assert INJECTION[value["start"] : value["end"]] == value["text"]
     assert "PWNED" not in json.dumps([data["quotes"], data["events"], data["stances"]])
+
+
+def test_the_servers_token_probabilities_score_every_decision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded server answers a choice request with each token's alternatives, and
+    every decision gets the probabilities of the options it could have taken."""
+    seen: list[list[dict[int, float]]] = []
+
+    def spy(tokens: Any, name: str) -> list[dict[int, float]]:
+        scores = option_scores(tokens, name)
+        seen.append(scores)
+        return scores
+
+    monkeypatch.setattr(choices, "option_scores", spy)
+    text = 'Mayor Elena Ruiz said the wall would hold. "We cannot wait," Tom Baker told us.'
+    prompt = load_prompt("quotes", style="choose")
+    [request] = prompt.render_requests(text, find_candidates("quotes", text))
+    settings = Settings(embedded_threads=1)
+
+    async def ask(url: str) -> Any:
+        client = ModelClient(settings, base_url=url)
+        try:
+            context = grounding_context(text, candidates=request.candidates)
+            return await client.ask(
+                request.messages, request.schema, usage=Usage(), context=context
+            )
+        finally:
+            await client.aclose()
+
+    with EmbeddedServer(embedded_model_path(), threads=1) as server:
+        answer = asyncio.run(ask(server.url))
+    assert len(request.candidates) == 2 and len(seen) >= 1
+    assert len(seen[-1]) == 2  # one score per decision
+    assert all(0 in score or 1 in score for score in seen[-1])  # options among the alternatives
+    assert len(answer.records) == 2  # the margins keep the defaults: both, as the rules do

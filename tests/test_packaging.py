@@ -25,3 +25,4 @@ def test_wheel_contains_every_prompt(tmp_path: Path) -> None:
     expected = {f"llmextract/_prompts/{name}.jinja" for name in list_prompts()}
     assert len(expected) >= 3
     assert expected <= names
+    assert "llmextract/candidates/cues.txt" in names  # the derived cue words the finder loads

@@ -73,25 +73,25 @@ def test_lookup_order_is_option_then_variable_then_config_then_user_folder(
 
 def test_prompts_new_copies_with_the_same_hash_and_never_overwrites(tmp_path: Path) -> None:
     env = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
-    done = run_cli("prompts", "new", "quotes.v5", "--from", "quotes.v4", **env)
+    done = run_cli("prompts", "new", "quotes.v8", "--from", "quotes.v4", **env)
     assert done.returncode == 0, done.stderr
-    written = tmp_path / "config" / "llmextract" / "prompts" / "quotes.v5.jinja"
+    written = tmp_path / "config" / "llmextract" / "prompts" / "quotes.v8.jinja"
     assert written.read_text() == load_prompt("quotes", "v4").source
     rows = _rows(run_cli("prompts", "list", **env).stdout)
-    assert rows["quotes.v5"][0].split("@")[1] == rows["quotes.v4"][0].split("@")[1]
-    assert rows["quotes.v5"][-1] == str(written.parent)
+    assert rows["quotes.v8"][0].split("@")[1] == rows["quotes.v4"][0].split("@")[1]
+    assert rows["quotes.v8"][-1] == str(written.parent)
 
-    again = run_cli("prompts", "new", "quotes.v5", "--from", "quotes.v1", **env)
+    again = run_cli("prompts", "new", "quotes.v8", "--from", "quotes.v1", **env)
     assert again.returncode == 1
-    assert "quotes.v5.jinja exists: edit it, or give a new version" in again.stderr
+    assert "quotes.v8.jinja exists: edit it, or give a new version" in again.stderr
     assert "Traceback" not in again.stderr and len(again.stderr.strip().splitlines()) == 1
     assert written.read_text() == load_prompt("quotes", "v4").source  # untouched
 
     elsewhere = run_cli(
-        "prompts", "new", "quotes.v6", "--from", "quotes.v5", "--dir", str(tmp_path / "d"), **env
+        "prompts", "new", "quotes.v9", "--from", "quotes.v8", "--dir", str(tmp_path / "d"), **env
     )
     assert elsewhere.returncode == 0, elsewhere.stderr
-    assert (tmp_path / "d" / "quotes.v6.jinja").read_text() == written.read_text()
+    assert (tmp_path / "d" / "quotes.v9.jinja").read_text() == written.read_text()
     wrong_task = run_cli("prompts", "new", "events.v9", "--from", "quotes.v1", **env)
     assert wrong_task.returncode == 1 and "copy a prompt of the same task" in wrong_task.stderr
 

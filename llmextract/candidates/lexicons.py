@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from importlib import resources
 
 from llmextract.schemas import EventType, Polarity
 
@@ -18,6 +19,7 @@ __all__ = [
     "CUE",
     "CUE_FORMS",
     "DEMONYMS",
+    "DERIVED_CUES",
     "DOTTED_TITLES",
     "EVENT_LEXICON",
     "INVERTING",
@@ -97,7 +99,7 @@ ORG_WORDS = _wordset(
     Journal Herald Tribune Review Magazine Radio Channel Street Airlines Unit Alliance"""
 )
 
-CUE_FORMS = (
+CUE_FORMS: tuple[str, ...] = (
     *("said", "says", "say", "saying", "told", "tells", "tell", "telling"),
     *("added", "adds", "adding", "stated", "stating", "urged", "urges", "urging"),
     *("warned", "warns", "warning", "claimed", "claiming", "insisted", "insists", "insisting"),
@@ -119,6 +121,20 @@ CUE_FORMS = (
     *("encouraging", "indicated", "ruled", "charged", "charges", "thinks", "think"),
     *("believe", "hopes", "hoped", "expects", "shows", "showed", "learned"),
 )
+
+
+def _derived(name: str) -> tuple[str, ...]:
+    """The first column of a data file of this package (``#`` lines are comments)."""
+    text = (resources.files("llmextract.candidates") / name).read_text(encoding="utf-8")
+    return tuple(
+        line.split("\t")[0] for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+# Cue words of attributions that PolNeAR train annotates and the forms above missed
+# (attitudes and acts: "seems", "wants", "plans"), counted by evals/scripts/derive_cues.py.
+DERIVED_CUES = _derived("cues.txt")
+CUE_FORMS = (*CUE_FORMS, *DERIVED_CUES)
 # Cues after which "that" may follow an object or adverbials ("told Wang that ...").
 SAYING = _wordset(
     """said says say saying told tells tell telling added adds adding stated stating warned
@@ -144,7 +160,8 @@ def alternation(forms: Iterable[str]) -> str:
     return "|".join(re.escape(f).replace(r"\ ", r"\s+") for f in ordered)
 
 
-CUE = re.compile(r"\b(?:" + alternation(CUE_FORMS) + r")\b")
+# Not the tail of a hyphenated word: "so-called" is no cue.
+CUE = re.compile(r"(?<![\w-])(?:" + alternation(CUE_FORMS) + r")\b")
 
 # --------------------------------------------------------------------------- events
 

@@ -121,7 +121,7 @@ _PromptName.__name__ = "TASK.vN"
 def prompts_new(
     name: Annotated[
         _PromptName,
-        typer.Argument(metavar="NAME", parser=_PromptName, help="The new prompt, e.g. quotes.v5."),
+        typer.Argument(metavar="NAME", parser=_PromptName, help="The new prompt, e.g. quotes.v8."),
     ],
     source: Annotated[
         str, typer.Option("--from", metavar="PROMPT", help="The prompt to copy, e.g. quotes.v4.")

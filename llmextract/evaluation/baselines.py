@@ -20,6 +20,7 @@ from llmextract.chunking import make_chunks
 from llmextract.client import INSTRUCTOR_MODES
 from llmextract.drafts import DraftList, grounding_context
 from llmextract.errors import EndpointError
+from llmextract.extract import merge_records
 from llmextract.prompts import load_prompt
 from llmextract.schemas import Event, Quote, Span, Stance, Task, Usage
 from llmextract.settings import Settings
@@ -35,11 +36,15 @@ def _best_guess(task: Task, candidate: Any) -> dict[str, Any]:
     return {"polarity": candidate.polarity_hint}
 
 
-def rule_extract(text: str, task: Task, *, chunk_chars: int = 6000) -> list[Any]:
-    """Records of ``task`` from candidates alone, chunked as the embedded model sees them."""
+def rule_extract(
+    text: str, task: Task, *, chunk_chars: int = 6000, overlap_chars: int = 400
+) -> list[Any]:
+    """Records of ``task`` from candidates alone, chunked and merged as the embedded model's
+    (its profile's chunk size, the default overlap), so that a model that keeps every
+    default gives exactly these."""
     prompt = load_prompt(task, style="choose")
     records: list[Any] = []
-    for chunk in make_chunks(text, max_chars=chunk_chars, overlap_chars=0):
+    for chunk in make_chunks(text, max_chars=chunk_chars, overlap_chars=overlap_chars):
         for request in prompt.render_requests(chunk.text, find_candidates(task, chunk.text)):
             decisions = [_best_guess(task, c) for c in request.candidates]
             context = grounding_context(
@@ -47,7 +52,7 @@ def rule_extract(text: str, task: Task, *, chunk_chars: int = 6000) -> list[Any]
             )
             answer = request.schema.model_validate({"decisions": decisions}, context=context)
             records.extend(answer.records)
-    return records
+    return merge_records(records)
 
 
 def _exact(text: str, value: str | None) -> Span | None:
