@@ -353,13 +353,13 @@ def _middle_boundary(passage: str) -> int | None:
 def _merge(records: list[Any]) -> list[Any]:
     """Records in text order; one of each record found twice in overlapping chunks."""
     kept: list[Any] = []
+    by_identity: dict[tuple[Any, ...], list[Span]] = {}  # every kept passage, not the latest few
     for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
         span = record.passage
-        if any(
-            _identity(other) == _identity(record) and _same_passage(span, other.passage)
-            for other in kept[-8:]
-        ):
+        passages = by_identity.setdefault(_identity(record), [])
+        if any(_same_passage(span, other) for other in passages):
             continue
+        passages.append(span)
         kept.append(record)
     return kept
 
@@ -376,7 +376,7 @@ def _corrections_of(records: list[Any], corrected: list[Corrected]) -> list[Corr
 def _identity(record: Any) -> tuple[Any, ...]:
     """What besides its passage makes a record itself (two holders may share evidence)."""
     if isinstance(record, Event):
-        return (Event, record.type, _text(record.actor))
+        return (Event, record.type, (record.kind or "").lower(), _text(record.actor))
     if isinstance(record, Stance):
         return (Stance, _text(record.holder), record.target.lower(), record.polarity)
     return (type(record),)

@@ -17,15 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from llmextract.errors import InputError
 from llmextract.jsonl import numbered_lines
-from llmextract.schemas import Event, EventType, Quote, Span, Stance, Task
+from llmextract.schemas import Event, Quote, Span, Stance, Task
 
 __all__ = ["GoldDocument", "GoldEvent", "GoldStance", "iter_gold", "load_gold", "write_gold"]
 
 
 class GoldEvent(Event):
-    """A gold event; ``type`` may be unknown when the source ontology has no PLOVER match."""
+    """A gold event; ``type`` is ``None`` when the source ontology has no PLOVER match."""
 
-    type: EventType | None = None  # type: ignore[assignment]
     source_type: str | None = Field(default=None, description="type in the source ontology")
     arguments: dict[str, list[Span]] = Field(
         default_factory=dict, description="role -> argument spans in the source ontology"

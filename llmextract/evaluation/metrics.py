@@ -11,7 +11,7 @@ a sum over documents and documents can be resampled (:func:`bootstrap`,
     ``cue`` and ``kind``.
 ``events``
     ``trigger`` (trigger spans, whatever the type), ``type`` (trigger matched *and* same PLOVER
-    type; gold events without a type are left out), over matched triggers one field per
+    type; gold events and predictions without a type are left out), over matched triggers one field per
     argument role: ``arg:actor``, ``arg:recipient``, ``arg:location``, ``arg:time``, and
     ``arguments``: all roles end to end (arguments of missed and spurious events count too).
 ``stances``
@@ -399,9 +399,11 @@ def _score_events(
     right_type = sum(
         1 for p, g in pairs if gold[g].type is not None and pred[p].type == gold[g].type
     )
-    untyped_matched = sum(1 for _, g in pairs if gold[g].type is None)
-    # Predictions matched to an untyped gold event are left out of the type field, like it.
-    counts["type"] = _span_counts(right_type, len(pred) - untyped_matched, typed_gold)
+    # An untyped prediction claims no type; a typed one matched to an untyped gold event is
+    # left out of the type field, like that gold event.
+    typed_pred = sum(1 for e in pred if e.type is not None)
+    untyped_matched = sum(1 for p, g in pairs if gold[g].type is None and pred[p].type is not None)
+    counts["type"] = _span_counts(right_type, typed_pred - untyped_matched, typed_gold)
     for role in ARGUMENT_ROLES:
         role_counts = counts[f"arg:{role}"] = Counts()
         for p, g in pairs:
