@@ -151,27 +151,31 @@ class Grounder:
             alignment=found.status,
         )
 
-    def passage_span(self, name: str, value: str) -> Span | None:
-        """The item's passage grounded at the first occurrence from :attr:`after` on, else at
-        the one nearest it; for a :attr:`repeat`, only at a later occurrence (else None, and
-        nothing is noted: the item is a repeat)."""
-        if self.after is None:
-            return self.span(name, value)
-        cut = max(0, min(self.after - self.source.offset, len(self.source.text)))
-        later = self._from(cut, value)
-        if later is not None or self.repeat:
-            return later
+    def passage_span(
+        self, name: str, value: str, companions: Sequence[str | None] = ()
+    ) -> Span | None:
+        """The item's passage. Answers list records in article order, so where its words occur
+        more than once, it is the occurrence from :attr:`after` on that lies nearest the
+        item's ``companions`` (a quote's speaker and cue, an event's arguments), or the first
+        from there; with none from there on, the one nearest :attr:`after`. A
+        :attr:`repeat` takes only a later occurrence (else None, and nothing is noted: the
+        item is a repeat)."""
+        cut = 0 if self.after is None else self.after - self.source.offset
+        found = self._from(max(0, min(cut, len(self.source.text))), value, companions)
+        if found is not None or self.repeat:
+            return found
         return self.span(name, value, near=self.after)
 
-    def _from(self, cut: int, value: str) -> Span | None:
+    def _from(self, cut: int, value: str, companions: Sequence[str | None]) -> Span | None:
         """``value`` found exactly or normalised in the text from ``cut`` on (no fuzzy search:
         a repeated passage is the same words)."""
         text, stripped = self.source.text, value.strip()
         if not stripped:
             return None
         found: tuple[int, int, AlignmentStatus] | None = None
-        at = text.find(stripped, cut)
-        if at >= 0:
+        starts = _whole_words(text, stripped, cut)
+        if starts:
+            at = _nearest_companions(text, starts, companions)
             found = (at, at + len(stripped), "exact")
         else:
             rest = align_span(text[cut:], value, fuzzy_threshold=101.0)
@@ -191,6 +195,36 @@ class Grounder:
             return value.strip()
         self.notes.append((name, f"{name} {value!r} removed: not in the article"))
         return None
+
+
+def _whole_words(text: str, needle: str, start: int = 0) -> list[int]:
+    """Where ``needle`` occurs in ``text`` from ``start`` on without splitting a word ("it"
+    is not the one in "with")."""
+    found: list[int] = []
+    at = text.find(needle, start)
+    while at >= 0:
+        end = at + len(needle)
+        cuts_in = at > 0 and text[at - 1].isalnum() and needle[0].isalnum()
+        cuts_out = end < len(text) and text[end].isalnum() and needle[-1].isalnum()
+        if not (cuts_in or cuts_out):
+            found.append(at)
+        at = text.find(needle, at + 1)
+    return found
+
+
+def _nearest_companions(text: str, starts: list[int], companions: Sequence[str | None]) -> int:
+    """The start in ``starts`` nearest the occurrences of the companions found in ``text``
+    (the first start when there is one, or no companion occurs)."""
+    places = [
+        found
+        for companion in companions
+        if companion and companion.strip().lower() not in _SPEAKER_PLACEHOLDERS
+        for found in [_whole_words(text, companion.strip())]
+        if found
+    ]
+    if len(starts) == 1 or not places:
+        return starts[0]
+    return min(starts, key=lambda at: sum(min(abs(p - at) for p in found) for found in places))
 
 
 def _shown(text: str) -> str:
@@ -230,7 +264,9 @@ class Draft(BaseModel):
 
 
 class QuoteDraft(Draft):
-    content: str = Field(description="The quoted or reported words, copied exactly from the article")
+    content: str = Field(
+        description="The quoted or reported words, copied exactly from the article"
+    )
     speaker: str = Field(default="", description="Who said it, as written (a name or a pronoun)")
     speaker_name: str | None = Field(
         default=None, description="The speaker's full name if the article gives it"
@@ -242,7 +278,7 @@ class QuoteDraft(Draft):
     )
 
     def ground(self, g: Grounder) -> Quote | None:
-        content = g.passage_span("content", self.content)
+        content = g.passage_span("content", self.content, (self.speaker, self.cue))
         if content is None:
             return None
         speaker = None
@@ -275,7 +311,8 @@ class EventDraft(Draft):
     summary: str = Field(default="", description="One line: who did what to whom")
 
     def ground(self, g: Grounder) -> Event | None:
-        trigger = g.passage_span("trigger", self.trigger)
+        companions = (self.actor, self.recipient, self.location, self.time)
+        trigger = g.passage_span("trigger", self.trigger, companions)
         if trigger is None:
             return None
         near = trigger.start
@@ -309,7 +346,7 @@ class StanceDraft(Draft):
     evidence: str = Field(description="The passage that shows the stance, copied exactly")
 
     def ground(self, g: Grounder) -> Stance | None:
-        evidence = g.passage = g.passage_span("evidence", self.evidence)
+        evidence = g.passage = g.passage_span("evidence", self.evidence, (self.holder,))
         holder = None
         if not self.writers():
             near = None if evidence is None else evidence.start
@@ -333,7 +370,7 @@ class StanceDraft(Draft):
 
     def key(self) -> tuple[Any, ...]:
         holder = "" if self.writers() else (self.holder or "").strip().lower()
-        return (holder, self.target.strip().lower(), self.polarity)
+        return (holder, self.target.strip().lower(), self.polarity, self.evidence.strip().lower())
 
 
 class DraftList(BaseModel):
@@ -426,8 +463,8 @@ def _ground_drafts(
                                     field=name, reason=why, item=item)  # fmt: skip
             corrected.append((record, correction))
     for reason, item, count in repeats.values():
-        more = f" ({count - 1} more repeats of it)" if count > 1 else ""
-        dropped.append(Dropped(task=task, reason=reason + more, item=item))
+        again = f" ({count - 1} more repeats of it)" if count > 1 else ""
+        dropped.append(Dropped(task=task, reason=reason + again, item=item))
     if problems and source.strict:
         shown = problems[:_MAX_PROBLEMS_SHOWN]
         more = len(problems) - len(shown)
@@ -505,8 +542,9 @@ def salvage(
     """Keep what can be grounded from an answer that failed validation.
 
     ``raw`` is the model's last answer (JSON, possibly cut off). Items that are not valid,
-    not grounded or repeated are recorded as dropped, each with its reason; ``why`` says why the answer as a whole failed. When the answer was
-    ``cut_off`` at the token limit its last item is incomplete, so it is dropped too.
+    not grounded or repeated are recorded as dropped, each with its reason; ``why`` says why
+    the answer as a whole failed. When the answer was ``cut_off`` at the token limit its last
+    item is incomplete, so it is dropped too.
     """
     task = model.task
     source = Source(text, offset, False, tuple(candidates))

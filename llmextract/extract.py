@@ -13,7 +13,7 @@ sentence boundaries; then, for each chunk (a passage):
 5. re-ask / salvage: an ungrounded or invalid answer is re-asked by instructor with the
    error; once the re-asks are spent, or the answer was cut off at the token limit, what can
    be grounded of it is kept (:func:`_salvaged`), and a cut-off passage is first split in two
-   and asked again;
+   overlapping halves and asked again (:func:`_halves`);
 
 then the chunks' records are merged (:func:`_merge`) into one
 :class:`~llmextract.schemas.DocumentResult`, with the corrections of the records kept
@@ -64,7 +64,7 @@ from llmextract.settings import Settings
 
 __all__ = ["aextract", "extract", "model_client", "parse_tasks", "prompt_for"]
 
-_MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most this deep
+_MAX_SPLITS = 4  # an answer cut off at the token limit splits its chunk at most this deep
 
 
 def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
@@ -281,15 +281,16 @@ async def _extract_passage(
                 request.messages, request.schema, context=context, usage=usage, label=prompt.task
             )
         except TruncatedAnswerError as error:
-            middle = _middle_boundary(passage)
-            if len(requests) == 1 and depth < _MAX_SPLITS and middle is not None:
+            halves = _halves(passage)
+            if len(requests) == 1 and depth < _MAX_SPLITS and halves is not None:
                 _keep_if_usable(request, error)  # a rerun replays it, then the halves
+                first_end, second_start = halves
                 first = await _extract_passage(
-                    model, prompt, text, start, start + middle, usage, depth=depth + 1
+                    model, prompt, text, start, start + first_end, usage, depth=depth + 1
                 )
                 first.add(
                     await _extract_passage(
-                        model, prompt, text, start + middle, end, usage, depth=depth + 1
+                        model, prompt, text, start + second_start, end, usage, depth=depth + 1
                     )
                 )
                 return first
@@ -341,13 +342,19 @@ def _salvaged(
     )
 
 
-def _middle_boundary(passage: str) -> int | None:
-    """The sentence boundary nearest the middle of ``passage``, if it has two sentences."""
+def _halves(passage: str) -> tuple[int, int] | None:
+    """Where the first half of a cut-off ``passage`` ends and the second starts, if it has two
+    sentences: the sentence boundaries nearest two thirds and one third of the way, so that
+    the halves overlap by about a third and a record up to that long (a quotation running over
+    several sentences) is whole in one of them; the merge drops what both halves found."""
     sentences = split_sentences(passage)
     if len(sentences) < 2:
         return None
-    half = len(passage) // 2
-    return min((s[0] for s in sentences[1:]), key=lambda offset: abs(offset - half))
+    size = len(passage)
+    second = min((s[0] for s in sentences[1:]), key=lambda offset: abs(3 * offset - size))
+    ends = [s[1] for s in sentences[:-1] if s[1] > second]
+    first = min(ends, key=lambda offset: abs(3 * offset - 2 * size)) if ends else second
+    return first, second
 
 
 def _merge(records: list[Any]) -> list[Any]:
@@ -387,5 +394,7 @@ def _text(span: Span | None) -> str:
 
 
 def _same_passage(a: Span, b: Span) -> bool:
+    """Most of both spans is shared: one record found twice, not a record nested in another
+    (a quotation within a quotation)."""
     overlap = min(a.end, b.end) - max(a.start, b.start)
-    return overlap > 0 and overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
+    return overlap > 0 and overlap >= 0.5 * max(a.end - a.start, b.end - b.start)

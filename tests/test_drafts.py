@@ -156,7 +156,7 @@ def test_salvage_of_cut_off_json_drops_the_incomplete_last_item() -> None:
 
 
 def test_salvage_keeps_every_grounded_item() -> None:
-    words = list(dict.fromkeys(w.strip(".,\u201c\u201d\"") for w in TEXT.split()))[:12]
+    words = list(dict.fromkeys(w.strip('.,\u201c\u201d"') for w in TEXT.split()))[:12]
     raw = json.dumps({"quotes": [quote(content=w) for w in words]})
     kept = salvage(QuoteList, raw, TEXT, why="many")
     assert len(kept.records) == len(words) == 12
