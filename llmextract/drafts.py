@@ -152,19 +152,44 @@ class Grounder:
         )
 
     def passage_span(
-        self, name: str, value: str, companions: Sequence[str | None] = ()
+        self,
+        name: str,
+        value: str,
+        companions: Sequence[str | None] = (),
+        context: str | None = None,
     ) -> Span | None:
-        """The item's passage. Answers list records in article order, so where its words occur
-        more than once, it is the occurrence from :attr:`after` on that lies nearest the
-        item's ``companions`` (a quote's speaker and cue, an event's arguments), or the first
-        from there; with none from there on, the one nearest :attr:`after`. A
-        :attr:`repeat` takes only a later occurrence (else None, and nothing is noted: the
-        item is a repeat)."""
-        cut = 0 if self.after is None else self.after - self.source.offset
-        found = self._from(max(0, min(cut, len(self.source.text))), value, companions)
+        """The item's passage. Where its words occur more than once, the item's ``context``
+        (the passage with a few words around it) says which occurrence, if the model gave
+        one; else, since answers list records in article order, it is the occurrence from
+        :attr:`after` on that lies nearest the item's ``companions`` (a quote's speaker and
+        cue, an event's arguments), or the first from there; with none from there on, the one
+        nearest :attr:`after`. A :attr:`repeat` takes only a later occurrence (else None,
+        and nothing is noted: the item is a repeat)."""
+        cut = max(0, min(0 if self.after is None else self.after - self.source.offset,
+                         len(self.source.text)))  # fmt: skip
+        found = self._in_context(cut, value, context)
+        if found is None:
+            found = self._from(cut, value, companions)
         if found is not None or self.repeat:
             return found
         return self.span(name, value, near=self.after)
+
+    def _in_context(self, cut: int, value: str, context: str | None) -> Span | None:
+        """``value`` inside the first occurrence of ``context`` from ``cut`` on (else anywhere,
+        unless this is a repeat), if both occur exactly."""
+        text, stripped = self.source.text, value.strip()
+        around = (context or "").strip()
+        if not stripped or len(around) <= len(stripped):
+            return None
+        starts = _whole_words(text, around, cut) or (
+            [] if self.repeat else _whole_words(text, around)
+        )
+        for at in starts:
+            inner = text.find(stripped, at, at + len(around))
+            if inner >= 0:
+                return Span(text=stripped, start=self.source.offset + inner,
+                            end=self.source.offset + inner + len(stripped))  # fmt: skip
+        return None
 
     def _from(self, cut: int, value: str, companions: Sequence[str | None]) -> Span | None:
         """``value`` found exactly or normalised in the text from ``cut`` on (no fuzzy search:
@@ -276,9 +301,14 @@ class QuoteDraft(Draft):
         default="direct",
         description="direct: in quotation marks; indirect: reported speech; mixed: both",
     )
+    context: str | None = Field(
+        default=None,
+        description="Only if its words occur more than once in the article: the content with a "
+        "few words around it, copied exactly, to say which occurrence",
+    )
 
     def ground(self, g: Grounder) -> Quote | None:
-        content = g.passage_span("content", self.content, (self.speaker, self.cue))
+        content = g.passage_span("content", self.content, (self.speaker, self.cue), self.context)
         if content is None:
             return None
         speaker = None
@@ -309,10 +339,15 @@ class EventDraft(Draft):
     location: str | None = Field(default=None, description="Where, if stated")
     time: str | None = Field(default=None, description="When, if stated")
     summary: str = Field(default="", description="One line: who did what to whom")
+    context: str | None = Field(
+        default=None,
+        description="Only if its words occur more than once in the article: the trigger with a "
+        "few words around it, copied exactly, to say which occurrence",
+    )
 
     def ground(self, g: Grounder) -> Event | None:
         companions = (self.actor, self.recipient, self.location, self.time)
-        trigger = g.passage_span("trigger", self.trigger, companions)
+        trigger = g.passage_span("trigger", self.trigger, companions, self.context)
         if trigger is None:
             return None
         near = trigger.start
@@ -344,9 +379,16 @@ class StanceDraft(Draft):
     target: str = Field(description="Who or what the stance is about")
     polarity: Polarity = Field(description="support, oppose or neutral")
     evidence: str = Field(description="The passage that shows the stance, copied exactly")
+    context: str | None = Field(
+        default=None,
+        description="Only if its words occur more than once in the article: the evidence with a "
+        "few words around it, copied exactly, to say which occurrence",
+    )
 
     def ground(self, g: Grounder) -> Stance | None:
-        evidence = g.passage = g.passage_span("evidence", self.evidence, (self.holder,))
+        evidence = g.passage = g.passage_span(
+            "evidence", self.evidence, (self.holder,), self.context
+        )
         holder = None
         if not self.writers():
             near = None if evidence is None else evidence.start

@@ -293,9 +293,13 @@ class Oracle:
             end = start + len(passage)
             records = [r for r in spec.records(document) if _inside(r.passage, start, end)]
             for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
+                item = spec.item(record, start, end)
+                around = _context(passage, record.passage.start - start, record.passage.end - start)
+                if around is not None:
+                    item["context"] = around
                 slots.append(
                     Slot(
-                        item=spec.item(record, start, end),
+                        item=item,
                         window=passage,
                         start=record.passage.start - start,
                         end=record.passage.end - start,
@@ -358,6 +362,20 @@ class Oracle:
             spec.decide(fields, paired.get(first + number), candidate, offset)
             for number, candidate in enumerate(group)
         ]
+
+
+_CONTEXT_WORDS = 4  # words on each side of a passage whose words occur more than once
+
+
+def _context(window: str, start: int, end: int) -> str | None:
+    """The passage with a few words around it, as the copy prompts ask for when its words
+    occur more than once in the text shown; None when they occur once."""
+    words = window[start:end]
+    if window.count(words) < 2:
+        return None
+    before = [m.start() for m in re.finditer(r"\S+", window[:start])][-_CONTEXT_WORDS:]
+    after = [m.end() for m in re.finditer(r"\S+", window[end:])][:_CONTEXT_WORDS]
+    return window[before[0] if before else start : end + (after[-1] if after else 0)]
 
 
 def _digest(body: JSONDict) -> str:
