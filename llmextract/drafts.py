@@ -520,7 +520,8 @@ class QuoteList(DraftList):
     task: ClassVar[Task] = "quotes"
     list_field: ClassVar[str] = "quotes"
     item_model: ClassVar[type[Draft]] = QuoteDraft
-    quotes: list[QuoteDraft] = Field(default_factory=list)
+    # Required: an answer of another shape must fail, not pass as "none found".
+    quotes: list[QuoteDraft]
 
 
 class EventList(DraftList):
@@ -529,7 +530,7 @@ class EventList(DraftList):
     task: ClassVar[Task] = "events"
     list_field: ClassVar[str] = "events"
     item_model: ClassVar[type[Draft]] = EventDraft
-    events: list[EventDraft] = Field(default_factory=list)
+    events: list[EventDraft]
 
 
 class StanceList(DraftList):
@@ -538,7 +539,7 @@ class StanceList(DraftList):
     task: ClassVar[Task] = "stances"
     list_field: ClassVar[str] = "stances"
     item_model: ClassVar[type[Draft]] = StanceDraft
-    stances: list[StanceDraft] = Field(default_factory=list)
+    stances: list[StanceDraft]
 
 
 _DRAFT_LISTS: dict[Task, type[DraftList]] = {

@@ -360,15 +360,22 @@ def _halves(passage: str) -> tuple[int, int] | None:
 def _merge(records: list[Any]) -> list[Any]:
     """Records in text order; one of each record found twice in overlapping chunks."""
     kept: list[Any] = []
-    by_identity: dict[tuple[Any, ...], list[Span]] = {}  # every kept passage, not the latest few
+    by_identity: dict[tuple[Any, ...], list[int]] = {}  # every kept record, not the latest few
     for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
-        span = record.passage
-        passages = by_identity.setdefault(_identity(record), [])
-        if any(_same_passage(span, other) for other in passages):
-            continue
-        passages.append(span)
-        kept.append(record)
+        places = by_identity.setdefault(_identity(record), [])
+        same = [i for i in places if _same_passage(record.passage, kept[i].passage)]
+        if not same:
+            places.append(len(kept))
+            kept.append(record)
+        elif _filled(record) > _filled(kept[same[0]]):
+            # One chunk saw more of it (a speaker beyond the other chunk's edge): keep that.
+            kept[same[0]] = record
     return kept
+
+
+def _filled(record: Any) -> int:
+    """How many of a record's fields hold something."""
+    return sum(getattr(record, name) not in (None, "") for name in type(record).model_fields)
 
 
 def _corrections_of(records: list[Any], corrected: list[Corrected]) -> list[Correction]:

@@ -104,14 +104,14 @@ def _event_item(record: Any, start: int, end: int) -> JSONDict:
     }
 
 
-def _stance_item(record: Any, start: int, end: int) -> JSONDict:
+def _stance_item(record: Any, start: int, end: int) -> JSONDict | None:
     stance: Stance = record
     holder = _seen(stance.holder, start, end)
-    outside = stance.holder is not None and holder is None
+    if stance.holder is not None and holder is None:
+        return None  # whose stance it is shows in another chunk: answered there
     return {
         "holder": holder,
-        "holder_name": stance.holder_name
-        or (stance.holder.text if stance.holder and outside else None),
+        "holder_name": stance.holder_name,
         "target": stance.target,
         "polarity": stance.polarity,
         "evidence": stance.evidence.text,
@@ -163,7 +163,7 @@ class TaskAnswer:
     decision about one candidate of a choice prompt (given its paired record or None)."""
 
     records: Callable[[GoldDocument], Sequence[Any]]
-    item: Callable[[Any, int, int], JSONDict]
+    item: Callable[[Any, int, int], JSONDict | None]  # None: not answerable from this passage
     passage: str  # the item field that holds the record's passage
     copied: tuple[str, ...]  # the item fields copied from the article
     names: tuple[tuple[str, str], ...]  # (who field, full-name field)
@@ -294,6 +294,8 @@ class Oracle:
             records = [r for r in spec.records(document) if _inside(r.passage, start, end)]
             for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
                 item = spec.item(record, start, end)
+                if item is None:
+                    continue
                 around = _context(passage, record.passage.start - start, record.passage.end - start)
                 if around is not None:
                     item["context"] = around
@@ -391,13 +393,16 @@ def _max_tokens(body: JSONDict) -> int | None:
 
 
 def _choice_task(body: JSONDict) -> Task | None:
-    """The task of a choice request: the one whose word its schema's decisions name."""
-    schema = _requested_schema(body)
-    name = schema.get("title") if isinstance(schema, dict) else None
-    by_title: dict[str, Task] = {"Quote": "quotes", "Event": "events", "Stance": "stances"}
-    for prefix, task in by_title.items():
-        if isinstance(name, str) and name.startswith(prefix):
-            return task
+    """The task of a choice request: the one its decision's schema is named for
+    (``QuoteDecision``, ``EventDecision``, ``StancePolarityDecision``, ...)."""
+    schema = _requested_schema(body) or {}
+    definitions = schema.get("$defs")
+    names = [str(name) for name in definitions] if isinstance(definitions, dict) else []
+    by_prefix: dict[str, Task] = {"Quote": "quotes", "Event": "events", "Stance": "stances"}
+    for name in names:
+        for prefix, task in by_prefix.items():
+            if name.startswith(prefix) and name.endswith("Decision"):
+                return task
     return None
 
 
