@@ -175,21 +175,23 @@ class Grounder:
         return self.span(name, value, near=self.after)
 
     def _in_context(self, cut: int, value: str, context: str | None) -> Span | None:
-        """``value`` inside the first occurrence of ``context`` from ``cut`` on (else anywhere,
-        unless this is a repeat), if both occur exactly."""
+        """``value`` (exactly or normalised) inside the first occurrence of ``context`` from
+        ``cut`` on (else anywhere, unless this is a repeat), if the context occurs exactly."""
         text, stripped = self.source.text, value.strip()
         around = (context or "").strip()
         if not stripped or len(around) <= len(stripped):
             return None
+        inner = align_span(around, stripped, fuzzy_threshold=101.0)
+        if inner is None or inner.status == "fuzzy":
+            return None
         starts = _whole_words(text, around, cut) or (
             [] if self.repeat else _whole_words(text, around)
         )
-        for at in starts:
-            inner = text.find(stripped, at, at + len(around))
-            if inner >= 0:
-                return Span(text=stripped, start=self.source.offset + inner,
-                            end=self.source.offset + inner + len(stripped))  # fmt: skip
-        return None
+        if not starts:
+            return None
+        start, end = starts[0] + inner.start, starts[0] + inner.end
+        return Span(text=text[start:end], start=self.source.offset + start,
+                    end=self.source.offset + end, alignment=inner.status)  # fmt: skip
 
     def _from(self, cut: int, value: str, companions: Sequence[str | None]) -> Span | None:
         """``value`` found exactly or normalised in the text from ``cut`` on (no fuzzy search:
