@@ -263,12 +263,15 @@ async def _extract_passage(
     *,
     depth: int,
     given: Sequence[Any] | None = None,
+    retried: bool = False,
 ) -> _Found:
     """Records from ``text[start:end]``; a cut-off answer splits the passage in two.
 
     A choice prompt may need several requests (one per group of candidates); a passage cut
     off in one of them is only split when it is its only request, since splitting re-asks
-    about every candidate of the passage.
+    about every candidate of the passage. An answer that is still no JSON of the task after
+    its re-asks also splits the passage, once (``retried`` then): a model that garbles one
+    answer in a row of three costs that passage a new try, not the document.
     """
     passage = text[start:end]
     candidates = _candidates(prompt, passage, given)
@@ -284,20 +287,41 @@ async def _extract_passage(
             halves = _halves(passage)
             if len(requests) == 1 and depth < _MAX_SPLITS and halves is not None:
                 _keep_if_usable(request, error)  # a rerun replays it, then the halves
-                first_end, second_start = halves
-                first = await _extract_passage(
-                    model, prompt, text, start, start + first_end, usage, depth=depth + 1
+                return await _halves_found(
+                    model, prompt, text, start, end, usage, halves, depth, retried
                 )
-                first.add(
-                    await _extract_passage(
-                        model, prompt, text, start + second_start, end, usage, depth=depth + 1
-                    )
-                )
-                return first
             answer = _salvaged(prompt.task, request, error, passage, start)
         except InvalidAnswerError as error:
+            halves = _halves(passage)
+            garbled = not usable_answer(request.schema, error.raw)
+            if garbled and not retried and len(requests) == 1 and halves is not None:
+                return await _halves_found(model, prompt, text, start, end, usage, halves, depth)
             answer = _salvaged(prompt.task, request, error, passage, start)
         found.add(answer)
+    return found
+
+
+async def _halves_found(
+    model: ModelClient,
+    prompt: Prompt,
+    text: str,
+    start: int,
+    end: int,
+    usage: Usage,
+    halves: tuple[int, int],
+    depth: int,
+    retried: bool = True,
+) -> _Found:
+    """What the two halves of ``text[start:end]`` (see :func:`_halves`) give, asked anew."""
+    first_end, second_start = halves
+    found = await _extract_passage(
+        model, prompt, text, start, start + first_end, usage, depth=depth + 1, retried=retried
+    )
+    found.add(
+        await _extract_passage(
+            model, prompt, text, start + second_start, end, usage, depth=depth + 1, retried=retried
+        )
+    )
     return found
 
 
