@@ -68,6 +68,9 @@ __all__ = [
 ]
 
 _MAX_PROBLEMS_SHOWN = 6
+# A record's speaker, cue or arguments are looked for this near its passage first: about a
+# sentence either side.
+_COMPANION_REACH = 300
 _SPEAKER_PLACEHOLDERS = frozenset({"", "unknown", "none", "null", "n/a", "unnamed"})
 # A stance's holder given as one of these is the article's own stance (holder None).
 _WRITER = frozenset({"writer", "the writer", "author", "the author", "article", "the article"})
@@ -133,8 +136,22 @@ class Grounder:
         noted as removed."""
         if value is None or not value.strip():
             return None
-        local_near = None if near is None else near - self.source.offset
-        found = align_span(self.source.text, value, near=local_near)
+        text = self.source.text
+        found: tuple[int, int, AlignmentStatus] | None = None
+        if near is not None:
+            # Near the passage first, so that "She" the model capitalised is the "she" of this
+            # sentence, not an exact "She" three paragraphs away.
+            at = max(0, min(near - self.source.offset, len(text)))
+            low, high = max(0, at - _COMPANION_REACH), min(len(text), at + _COMPANION_REACH)
+            close = align_span(text[low:high], value, near=at - low)
+            if close is not None:
+                found = (low + close.start, low + close.end, close.status)
+        if found is None:
+            anywhere = align_span(
+                text, value, near=None if near is None else near - self.source.offset
+            )
+            if anywhere is not None:
+                found = (anywhere.start, anywhere.end, anywhere.status)
         if found is None:
             shown = _shown(value)
             self.problems.append(
@@ -144,12 +161,9 @@ class Grounder:
             self.failed.append(f"{name} {shown!r} is not in the article")
             self.notes.append((name, f"{name} {shown!r} removed: not in the article"))
             return None
-        return Span(
-            text=self.source.text[found.start : found.end],
-            start=self.source.offset + found.start,
-            end=self.source.offset + found.end,
-            alignment=found.status,
-        )
+        start, end, status = found
+        return Span(text=text[start:end], start=self.source.offset + start,
+                    end=self.source.offset + end, alignment=status)  # fmt: skip
 
     def passage_span(
         self,
