@@ -195,17 +195,25 @@ class Grounder:
         around = (context or "").strip()
         if not stripped or len(around) <= len(stripped):
             return None
-        inner = align_span(around, stripped, fuzzy_threshold=101.0)
-        if inner is None or inner.status == "fuzzy":
-            return None
+        # Where the words are in the context: as whole words ("it" is not the one in
+        # "cited"), the occurrence nearest its middle if the context holds them twice.
+        middle = (len(around) - len(stripped)) / 2
+        inside = sorted(_whole_words(around, stripped), key=lambda at: abs(at - middle))
+        inner: tuple[int, int, AlignmentStatus] | None = None
+        if inside:
+            inner = (inside[0], inside[0] + len(stripped), "exact")
+        else:
+            aligned = align_span(around, stripped, fuzzy_threshold=101.0)
+            if aligned is not None and aligned.status != "fuzzy":
+                inner = (aligned.start, aligned.end, aligned.status)
         starts = _whole_words(text, around, cut) or (
             [] if self.repeat else _whole_words(text, around)
         )
-        if not starts:
+        if inner is None or not starts:
             return None
-        start, end = starts[0] + inner.start, starts[0] + inner.end
+        start, end = starts[0] + inner[0], starts[0] + inner[1]
         return Span(text=text[start:end], start=self.source.offset + start,
-                    end=self.source.offset + end, alignment=inner.status)  # fmt: skip
+                    end=self.source.offset + end, alignment=inner[2])  # fmt: skip
 
     def _from(self, cut: int, value: str, companions: Sequence[str | None]) -> Span | None:
         """``value`` found exactly or normalised in the text from ``cut`` on (no fuzzy search:
