@@ -18,7 +18,7 @@ from llmextract import extract
 from llmextract.chunking import make_chunks
 from llmextract.drafts import draft_list_for, grounding_context
 from llmextract.evaluation.converters import convert
-from llmextract.evaluation.gold import GoldDocument, load_gold, write_gold
+from llmextract.evaluation.gold import GoldDocument, GoldEvent, GoldStance, load_gold, write_gold
 from llmextract.evaluation.metrics import FieldResult, aggregate, score_document
 from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance, Task
 from llmextract.settings import Settings
@@ -356,3 +356,38 @@ def test_an_untyped_prediction_claims_no_type() -> None:
     counts = score_document("events", pred, gold, text, "exact").counts
     assert counts["trigger"].f1 == 1.0
     assert (counts["type"].tp, counts["type"].fp, counts["type"].fn) == (0, 0, 1)
+
+
+def repeated_words_document() -> GoldDocument:
+    """Records whose words occur more than once, inside other words too."""
+    text = (
+        "Ann cited it as an example of waste. Later it rained on the town. "
+        "After the attack, police said the attack on the depot was planned. "
+        "It was some phony ideal, some phony theology, the paper wrote."
+    )
+
+    def at(words: str, nth: int) -> Span:
+        start = -1
+        for _ in range(nth):
+            start = text.index(words, start + 1)
+        return Span(text=words, start=start, end=start + len(words))
+
+    # "it" is also inside "cited"; the gold ones are the second occurrences.
+    word = at(" it ", 2)
+    quote = Quote(content=Span(text="it", start=word.start + 1, end=word.start + 3))
+    event = GoldEvent(type="ASSAULT", trigger=at("attack", 2))
+    stance = GoldStance(target="the plan", polarity="oppose", evidence=at("phony", 2))
+    return GoldDocument(id="repeats", text=text, tasks=["quotes", "events", "stances"],
+                        quotes=[quote], events=[event], stances=[stance])  # fmt: skip
+
+
+def test_repeated_words_are_grounded_where_the_answer_says(tmp_path: Path) -> None:
+    document = repeated_words_document()
+    path = tmp_path / "repeats.jsonl"
+    write_gold([document], path)
+    with ScriptedServer(oracle=path) as server:
+        [(_, result)] = run(server, [document], settings_for(server.url))
+    for task, field in PASSAGE.items():
+        got = [(r.passage.start, r.passage.end) for r in getattr(result, task)]
+        want = [(r.passage.start, r.passage.end) for r in getattr(document, task)]
+        assert got == want, (task, field, got, want)
