@@ -69,8 +69,8 @@ __all__ = [
 
 _MAX_PROBLEMS_SHOWN = 6
 # A record's speaker, cue or arguments are looked for this near its passage first: about a
-# sentence either side.
-_COMPANION_REACH = 300
+# short sentence either side.
+_COMPANION_REACH = 150
 _SPEAKER_PLACEHOLDERS = frozenset({"", "unknown", "none", "null", "n/a", "unnamed"})
 # A stance's holder given as one of these is the article's own stance (holder None).
 _WRITER = frozenset({"writer", "the writer", "author", "the author", "article", "the article"})
