@@ -13,7 +13,7 @@ sentence boundaries; then, for each chunk (a passage):
 5. re-ask / salvage: an ungrounded or invalid answer is re-asked by instructor with the
    error; once the re-asks are spent, or the answer was cut off at the token limit, what can
    be grounded of it is kept (:func:`_salvaged`), and a cut-off passage is first split in two
-   and asked again;
+   overlapping halves and asked again (:func:`_halves`);
 
 then the chunks' records are merged (:func:`merge_records`) into one
 :class:`~llmextract.schemas.DocumentResult`, with the corrections of the records kept
@@ -66,7 +66,7 @@ from llmextract.tasks import get_task, load_task_files, task_names
 
 __all__ = ["aextract", "extract", "merge_records", "model_client", "parse_tasks", "prompt_for"]
 
-_MAX_SPLITS = 3  # an answer cut off at the token limit splits its chunk at most this deep
+_MAX_SPLITS = 4  # an answer cut off at the token limit splits its chunk at most this deep
 
 
 def parse_tasks(names: Iterable[str]) -> tuple[Task, ...]:
@@ -283,12 +283,15 @@ async def _extract_passage(
     *,
     depth: int,
     given: Sequence[Any] | None = None,
+    retried: bool = False,
 ) -> _Found:
     """Records from ``text[start:end]``; a cut-off answer splits the passage in two.
 
     A choice prompt may need several requests (one per group of candidates); a passage cut
     off in one of them is only split when it is its only request, since splitting re-asks
-    about every candidate of the passage.
+    about every candidate of the passage. An answer that is still no JSON of the task after
+    its re-asks also splits the passage, once (``retried`` then): a model that garbles one
+    answer in a row of three costs that passage a new try, not the document.
     """
     passage = text[start:end]
     candidates = _candidates(prompt, passage, given)
@@ -301,22 +304,44 @@ async def _extract_passage(
                 request.messages, request.schema, context=context, usage=usage, label=prompt.task
             )
         except TruncatedAnswerError as error:
-            middle = _middle_boundary(passage)
-            if len(requests) == 1 and depth < _MAX_SPLITS and middle is not None:
+            halves = _halves(passage)
+            if len(requests) == 1 and depth < _MAX_SPLITS and halves is not None:
                 _keep_if_usable(request, error)  # a rerun replays it, then the halves
-                first = await _extract_passage(
-                    model, prompt, text, start, start + middle, usage, depth=depth + 1
+                return await _halves_found(
+                    model, prompt, text, start, end, usage, halves, depth, retried
                 )
-                first.add(
-                    await _extract_passage(
-                        model, prompt, text, start + middle, end, usage, depth=depth + 1
-                    )
-                )
-                return first
             answer = _salvaged(prompt.task, request, error, passage, start)
         except InvalidAnswerError as error:
+            halves = _halves(passage)
+            garbled = not usable_answer(request.schema, error.raw)
+            if garbled and not retried and len(requests) == 1 and halves is not None:
+                return await _halves_found(model, prompt, text, start, end, usage, halves, depth)
             answer = _salvaged(prompt.task, request, error, passage, start)
         found.add(answer)
+    return found
+
+
+async def _halves_found(
+    model: ModelClient,
+    prompt: Prompt,
+    text: str,
+    start: int,
+    end: int,
+    usage: Usage,
+    halves: tuple[int, int],
+    depth: int,
+    retried: bool = True,
+) -> _Found:
+    """What the two halves of ``text[start:end]`` (see :func:`_halves`) give, asked anew."""
+    first_end, second_start = halves
+    found = await _extract_passage(
+        model, prompt, text, start, start + first_end, usage, depth=depth + 1, retried=retried
+    )
+    found.add(
+        await _extract_passage(
+            model, prompt, text, start + second_start, end, usage, depth=depth + 1, retried=retried
+        )
+    )
     return found
 
 
@@ -361,13 +386,19 @@ def _salvaged(
     )
 
 
-def _middle_boundary(passage: str) -> int | None:
-    """The sentence boundary nearest the middle of ``passage``, if it has two sentences."""
+def _halves(passage: str) -> tuple[int, int] | None:
+    """Where the first half of a cut-off ``passage`` ends and the second starts, if it has two
+    sentences: the sentence boundaries nearest two thirds and one third of the way, so that
+    the halves overlap by about a third and a record up to that long (a quotation running over
+    several sentences) is whole in one of them; the merge drops what both halves found."""
     sentences = split_sentences(passage)
     if len(sentences) < 2:
         return None
-    half = len(passage) // 2
-    return min((s[0] for s in sentences[1:]), key=lambda offset: abs(offset - half))
+    size = len(passage)
+    second = min((s[0] for s in sentences[1:]), key=lambda offset: abs(3 * offset - size))
+    ends = [s[1] for s in sentences[:-1] if s[1] > second]
+    first = min(ends, key=lambda offset: abs(3 * offset - 2 * size)) if ends else second
+    return first, second
 
 
 def merge_records(records: list[Any]) -> list[Any]:
@@ -375,15 +406,22 @@ def merge_records(records: list[Any]) -> list[Any]:
     quote nested in another merged into it). The rules system merges its records the same
     way, so that a model that keeps every default gives exactly the rules' records."""
     kept: list[Any] = []
+    by_identity: dict[tuple[Any, ...], list[int]] = {}  # every kept record, not the latest few
     for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
-        span = record.passage
-        if any(
-            _identity(other) == _identity(record) and _same_passage(span, other.passage)
-            for other in kept[-8:]
-        ):
-            continue
-        kept.append(record)
+        places = by_identity.setdefault(_identity(record), [])
+        same = [i for i in places if _same_passage(record.passage, kept[i].passage)]
+        if not same:
+            places.append(len(kept))
+            kept.append(record)
+        elif _filled(record) > _filled(kept[same[0]]):
+            # One chunk saw more of it (a speaker beyond the other chunk's edge): keep that.
+            kept[same[0]] = record
     return kept
+
+
+def _filled(record: Any) -> int:
+    """How many of a record's fields hold something."""
+    return sum(getattr(record, name) not in (None, "") for name in type(record).model_fields)
 
 
 def _corrections_of(records: list[Any], corrected: list[Corrected]) -> list[Correction]:
@@ -398,7 +436,7 @@ def _corrections_of(records: list[Any], corrected: list[Corrected]) -> list[Corr
 def _identity(record: Any) -> tuple[Any, ...]:
     """What besides its passage makes a record itself (two holders may share evidence)."""
     if isinstance(record, Event):
-        return (Event, record.type, _text(record.actor))
+        return (Event, record.type, (record.kind or "").lower(), _text(record.actor))
     if isinstance(record, Stance):
         return (Stance, _text(record.holder), record.target.lower(), record.polarity)
     return (type(record),)
@@ -409,5 +447,7 @@ def _text(span: Span | None) -> str:
 
 
 def _same_passage(a: Span, b: Span) -> bool:
+    """Most of both spans is shared: one record found twice, not a record nested in another
+    (a quotation within a quotation)."""
     overlap = min(a.end, b.end) - max(a.start, b.start)
-    return overlap > 0 and overlap >= 0.5 * min(a.end - a.start, b.end - b.start)
+    return overlap > 0 and overlap >= 0.5 * max(a.end - a.start, b.end - b.start)

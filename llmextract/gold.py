@@ -15,15 +15,14 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llmextract.schemas import Event, EventType, Quote, Span, Stance, Task
+from llmextract.schemas import Event, Quote, Span, Stance, Task
 
 __all__ = ["GoldDocument", "GoldEvent", "GoldStance"]
 
 
 class GoldEvent(Event):
-    """A gold event; ``type`` may be unknown when the source ontology has no PLOVER match."""
+    """A gold event; ``type`` is ``None`` when the source ontology has no PLOVER match."""
 
-    type: EventType | None = None  # type: ignore[assignment]
     source_type: str | None = Field(default=None, description="type in the source ontology")
     arguments: dict[str, list[Span]] = Field(
         default_factory=dict, description="role -> argument spans in the source ontology"

@@ -36,7 +36,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from llmextract.candidates import EventCandidate, QuoteCandidate, StanceCandidate
 from llmextract.choices import base_choice_schema, choice_schema
 from llmextract.chunking import split_sentences
-from llmextract.drafts import MAX_ITEMS, DraftList
+from llmextract.drafts import DraftList
 from llmextract.errors import PromptError
 from llmextract.examples import Example
 from llmextract.schemas import TASKS, Task
@@ -79,6 +79,9 @@ class PromptStyleWarning(UserWarning):
 # task (see llmextract.choices), e.g. {# llmextract: choose speaker #}.
 _CHOOSE_MARK = re.compile(r"\{# llmextract: choose(?: (?P<decisions>[a-z]+))? #\}")
 _CHOICE_LIMIT = 16  # candidates per request: one decision each keeps the answer short
+# What the released v1 copy templates tell the model ("At most {{ max_items }} quotations");
+# the schema enforces no such limit, and later copy prompts ask for every record.
+_V1_MAX_ITEMS = 8
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class Prompt:
     def render(self, article: str, **extra: Any) -> list[dict[str, str]]:
         """The chat messages for one article (or chunk of one)."""
         template = _compile(self.source)
-        context = template.new_context({"article": article, "max_items": MAX_ITEMS, **extra})
+        context = template.new_context({"article": article, "max_items": _V1_MAX_ITEMS, **extra})
         limit = len(article) + _MAX_TEMPLATE_CHARS
         messages = []
         budget = _range_left.set([_MAX_RANGE_ITEMS])

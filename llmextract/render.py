@@ -63,7 +63,8 @@ def _label(record: Quote | Event | Stance) -> tuple[str, dict[str, str]]:
         return f"{who} ({record.kind}): {record.content.text}", {"speaker": who}
     if isinstance(record, Event):
         actor = f" by {record.actor.text}" if record.actor else ""
-        return f"{record.type.value}: {record.trigger.text}{actor}", {"type": record.type.value}
+        kind = record.type.value if record.type is not None else record.kind or "untyped"
+        return f"{kind}: {record.trigger.text}{actor}", {"type": kind}
     who = record.holder_name or (record.holder.text if record.holder else "the writer")
     return f"{who} {record.polarity} {record.target}: {record.evidence.text}", {"speaker": who}
 

@@ -88,9 +88,14 @@ class Quote(_Record):
 
 
 class Event(_Record):
-    """Something an actor did, in a PLOVER category."""
+    """Something an actor did, in a PLOVER category when it has one.
 
-    type: EventType
+    ``type`` is ``None`` for an event that no PLOVER category fits (a death, a journey, a
+    trial); ``kind`` then says in free text what it is (e.g. ``Life.Die``, ``trial``).
+    """
+
+    type: EventType | None = None
+    kind: str | None = None
     trigger: Span
     actor: Span | None = None
     recipient: Span | None = None

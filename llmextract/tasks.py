@@ -46,7 +46,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from llmextract.drafts import (
-    MAX_ITEMS,
     Draft,
     DraftList,
     EventList,
@@ -335,7 +334,9 @@ def task(
     record = _record_form(model, made, key)
     draft = type(f"{model.__name__}Draft", (model, _UserDraft), {"__module__": model.__module__})
     _DRAFTS[draft], _RECORDS[draft] = key, record
-    items: Any = (list[draft], Field(default_factory=list, max_length=MAX_ITEMS))  # type: ignore[valid-type]
+    # Required, like the built-in lists: an answer of another shape is re-asked, not read as
+    # none found. No length limit: the request's max_tokens bounds an answer.
+    items: Any = (list[draft], ...)  # type: ignore[valid-type]
     listing = create_model(
         f"{model.__name__}List", __base__=DraftList, __module__=model.__module__, **{name: items}
     )

@@ -354,7 +354,7 @@ def test_a_copy_prompt_named_for_a_choice_endpoint_draws_a_warning(
 
 
 def test_an_unknown_version_says_versions_are_per_task() -> None:
-    done = run_cli("extract", str(SAMPLE), "--prompt", "v4", "--base-url",
+    done = run_cli("extract", str(SAMPLE), "--prompt", "v5", "--base-url",
                    "http://127.0.0.1:9/v1", "--model", "m")  # fmt: skip
     said = " ".join(done.stderr.split())
     assert done.returncode == 1
@@ -370,8 +370,9 @@ def test_prompts_list_shows_each_prompts_style_and_the_defaults() -> None:
     default = ["choose", "default", "packaged"]
     assert ["quotes.v6@" in r[0] and r[1:] == default for r in rows].count(True) == 1
     assert any(
-        r[0].startswith("quotes.v1@") and r[1:] == ["copy", "default", "packaged"] for r in rows
+        r[0].startswith("quotes.v5@") and r[1:] == ["copy", "default", "packaged"] for r in rows
     )
+    assert any(r[0].startswith("quotes.v1@") and r[1:] == ["copy", "packaged"] for r in rows)
     assert any(r[0].startswith("quotes.v2@") and r[1:] == ["choose", "packaged"] for r in rows)
 
 

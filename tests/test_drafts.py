@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from llmextract.drafts import (
-    MAX_ITEMS,
     EventList,
     QuoteList,
     StanceList,
@@ -100,11 +99,13 @@ def test_duplicates_are_dropped_with_reason() -> None:
     assert f"repeats the quote at {start}-" in drafts.dropped[0].reason
 
 
-def test_lists_and_strings_are_bounded_in_the_schema() -> None:
-    schema = QuoteList.model_json_schema()
-    assert schema["properties"]["quotes"]["maxItems"] == MAX_ITEMS
-    item = schema["$defs"]["QuoteDraft"]["properties"]
-    assert all("maxLength" in item[name] for name in ("content", "speaker", "cue"))
+def test_no_list_or_string_is_capped_in_the_schema() -> None:
+    # An answer is bounded by the request's max_tokens, not by the schema.
+    for model in (QuoteList, EventList, StanceList):
+        schema = model.model_json_schema()
+        assert "maxItems" not in schema["properties"][model.list_field]
+        item = schema["$defs"][model.item_model.__name__]["properties"]
+        assert not any("maxLength" in json.dumps(value) for value in item.values())
 
 
 def test_events_and_stances_ground_their_spans() -> None:
@@ -154,11 +155,12 @@ def test_salvage_of_cut_off_json_drops_the_incomplete_last_item() -> None:
     assert "cut off" in kept.dropped[-1].reason
 
 
-def test_salvage_caps_the_number_of_items() -> None:
-    raw = json.dumps({"quotes": [quote(content=w) for w in TEXT.split()[:12]]})
-    kept = salvage(QuoteList, raw, TEXT, why="too many")
-    assert len(kept.records) + sum("repeats" in d.reason for d in kept.dropped) <= MAX_ITEMS
-    assert any("beyond the limit" in d.reason for d in kept.dropped)
+def test_salvage_keeps_every_grounded_item() -> None:
+    words = list(dict.fromkeys(w.strip('.,\u201c\u201d"') for w in TEXT.split()))[:12]
+    raw = json.dumps({"quotes": [quote(content=w) for w in words]})
+    kept = salvage(QuoteList, raw, TEXT, why="many")
+    assert len(kept.records) == len(words) == 12
+    assert not any("limit" in d.reason for d in kept.dropped)
 
 
 @pytest.mark.parametrize("raw", [None, "", "not json at all", "[1, 2]", '{"other": []}'])

@@ -121,11 +121,21 @@ def test_invalid_json_is_reasked(scripted_server: ScriptedServer, sample_text: s
 def test_invalid_json_every_time_fails_the_task_clearly(
     scripted_server: ScriptedServer, sample_text: str
 ) -> None:
-    """A task with no usable answer is no empty success: the document fails, retryably."""
-    scripted_server.enqueue(*[Reply(content="{not json")] * 3)
+    """A task with no usable answer is no empty success: the document fails, retryably (after
+    the passage was tried once more in two halves)."""
+    scripted_server.enqueue(*[Reply(content="{not json")] * 9)
     with pytest.raises(EndpointAnswerError, match="no usable answer for quotes after 3 tries"):
         quotes_only(scripted_server, sample_text, supports=("json_object",))
-    assert len(scripted_server.requests) == 3
+    assert len(scripted_server.requests) == 6  # the passage, then its first half
+
+
+def test_one_garbled_answer_costs_the_passage_a_new_try_not_the_document(
+    scripted_server: ScriptedServer, sample_text: str
+) -> None:
+    scripted_server.enqueue(*[Reply(content="{not json")] * 3)
+    result = quotes_only(scripted_server, sample_text, supports=("json_object",))
+    assert result["quotes"]  # the halves' answers
+    assert len(scripted_server.requests) == 5  # 3 garbled, then one answer per half
 
 
 def test_truncated_answer_splits_the_article(
@@ -363,7 +373,7 @@ def test_a_salvaged_answer_is_cached_and_replayed(
 def test_an_unusable_answer_is_not_cached_so_a_rerun_asks_again(
     scripted_server: ScriptedServer, sample_text: str, tmp_path: object
 ) -> None:
-    scripted_server.enqueue(*[Reply(content="{not json")] * 3)
+    scripted_server.enqueue(*[Reply(content="{not json")] * 6)  # the passage, its first half
     settings = cached_settings(scripted_server, tmp_path, supports=("json_object",))
     with pytest.raises(EndpointAnswerError, match="no usable answer for quotes after 3 tries"):
         extract(sample_text, tasks=["quotes"], settings=settings)  # type: ignore[arg-type]

@@ -222,7 +222,8 @@ def test_a_wait_that_cannot_be_computed_falls_back_to_backoff(
 
 NO_USABLE_ANSWER = {
     "no choices": [Reply(empty_choices=True)],
-    "not the task's JSON after every re-ask": [Reply(content="PWNED", no_tool_call=True)] * 3,
+    # Every re-ask of the passage, then of its first half (a garbled passage is tried again).
+    "not the task's JSON after every re-ask": [Reply(content="PWNED", no_tool_call=True)] * 6,
     "429 with an unparsable Retry-After": [Reply(status=429, headers={"Retry-After": "soon"})],
 }
 

@@ -129,10 +129,10 @@ async def naive_extract(
                 Event(
                     type=data["type"],
                     trigger=trigger,
-                    **{
-                        role: _exact(text, data[role])
-                        for role in ("actor", "recipient", "location", "time")
-                    },
+                    actor=_exact(text, data["actor"]),
+                    recipient=_exact(text, data["recipient"]),
+                    location=_exact(text, data["location"]),
+                    time=_exact(text, data["time"]),
                     summary=data["summary"],
                 )
             )

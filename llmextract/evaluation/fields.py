@@ -11,8 +11,8 @@ a sum over documents and documents can be resampled (:func:`bootstrap`,
     ``cue`` and ``kind``.
 ``events``
     ``trigger`` (trigger spans, whatever the type), ``type`` (trigger matched *and* same PLOVER
-    type; gold events without a type are left out), over matched triggers one field per
-    argument role: ``arg:actor``, ``arg:recipient``, ``arg:location``, ``arg:time``, and
+    type; gold events and predictions without a type are left out), over matched triggers one
+    field per argument role: ``arg:actor``, ``arg:recipient``, ``arg:location``, ``arg:time``, and
     ``arguments``: all roles end to end (arguments of missed and spurious events count too).
 ``stances``
     ``evidence`` (evidence spans), and, over matched stances, ``holder``, ``target`` and

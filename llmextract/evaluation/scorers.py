@@ -150,9 +150,11 @@ def _score_events(
     right_type = sum(
         1 for p, g in pairs if gold[g].type is not None and pred[p].type == gold[g].type
     )
-    untyped_matched = sum(1 for _, g in pairs if gold[g].type is None)
-    # Predictions matched to an untyped gold event are left out of the type field, like it.
-    counts["type"] = _span_counts(right_type, len(pred) - untyped_matched, typed_gold)
+    # An untyped prediction claims no type; a typed one matched to an untyped gold event is
+    # left out of the type field, like that gold event.
+    typed_pred = sum(1 for e in pred if e.type is not None)
+    untyped_matched = sum(1 for p, g in pairs if gold[g].type is None and pred[p].type is not None)
+    counts["type"] = _span_counts(right_type, typed_pred - untyped_matched, typed_gold)
     for role in ARGUMENT_ROLES:
         role_counts = counts[f"arg:{role}"] = Counts()
         for p, g in pairs:

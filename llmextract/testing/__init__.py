@@ -1,8 +1,10 @@
 """Test helpers: a scripted OpenAI-compatible server and a pytest fixture for it.
 
 :mod:`~llmextract.testing.server` serves the protocol (:class:`ScriptedServer`,
-:class:`Reply`), :mod:`~llmextract.testing.answers` makes its default answers and
-:mod:`~llmextract.testing.faults` the faults it can inject (:data:`FAULTS`).
+:class:`Reply`), :mod:`~llmextract.testing.answers` makes its default answers,
+:mod:`~llmextract.testing.faults` the faults it can inject (:data:`FAULTS`), and
+:mod:`~llmextract.testing.oracle` the answers from gold annotations, spoiled by the noise
+profiles of :mod:`~llmextract.testing.noise`.
 
 The names are imported lazily so ``python -m llmextract.testing.server`` does
 not find its own module already imported (runpy warns about that).

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from llmextract.candidates import Mention, find_events, find_quotes, find_stances
-from llmextract.drafts import MAX_ITEMS, draft_list_for
+from llmextract.drafts import draft_list_for
 from llmextract.schemas import Task
 
 __all__ = ["JSONDict", "chosen_tool", "default_arguments", "message_text", "messages"]
@@ -205,8 +205,7 @@ def _items(task: Task, article: str) -> list[JSONDict]:
 
 
 def _answer(task: Task, article: str) -> list[JSONDict]:
-    """The first items that the task's draft schema accepts, one per draft key, at most
-    as many as it allows."""
+    """The items that the task's draft schema accepts, one per draft key."""
     model = draft_list_for(task).item_model
     kept: list[JSONDict] = []
     keys: set[tuple[Any, ...]] = set()
@@ -214,12 +213,10 @@ def _answer(task: Task, article: str) -> list[JSONDict]:
         try:
             key = model.model_validate(item).key()
         except ValidationError:
-            continue  # longer than the schema allows, e.g. a sentence-long passage
+            continue
         if key not in keys:
             keys.add(key)
             kept.append(item)
-        if len(kept) == MAX_ITEMS:
-            break
     return kept
 
 

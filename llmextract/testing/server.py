@@ -13,9 +13,12 @@ script is used up the server answers with a deterministic default derived from
 the request (see :mod:`llmextract.testing.answers`): the candidates that
 :mod:`llmextract.candidates` finds in the article, as a model that accepts each
 one would answer.  With ``chaos``, some unscripted requests get a fault instead
-(:mod:`llmextract.testing.faults`).
+(:mod:`llmextract.testing.faults`).  With ``oracle`` (a gold JSONL file), unscripted requests
+are answered from the gold annotations instead, spoiled by a seeded ``noise`` profile
+(:mod:`llmextract.testing.oracle`, :mod:`llmextract.testing.noise`).
 
-Run it standalone with ``python -m llmextract.testing.server --port 8080``.
+Run it standalone with ``python -m llmextract.testing.server --port 8080``, or as an oracle
+with ``--oracle GOLD.jsonl --noise realistic --seed 1``.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+from llmextract.errors import LLMExtractError
 from llmextract.testing.answers import (
     JSONDict,
     chosen_tool,
@@ -47,6 +52,8 @@ from llmextract.testing.answers import (
     messages,
 )
 from llmextract.testing.faults import FAULTS, fault_reply
+from llmextract.testing.noise import PROFILES
+from llmextract.testing.oracle import Oracle
 
 __all__ = ["FAULTS", "Reply", "RequestRecord", "ScriptedServer", "main"]
 
@@ -69,6 +76,9 @@ class Reply:
     """JSON object the model "returns"; ``None`` means the default answer."""
     content: str | None = None
     """Raw assistant content sent verbatim (e.g. broken JSON); overrides ``arguments``."""
+    raw: str | None = None
+    """Raw answer text sent verbatim where the answer goes (the tool call's arguments in
+    tools mode, else the content), e.g. an answer cut off at max_tokens."""
     status: int = 200
     """HTTP status; anything but 200 sends an OpenAI-style error body."""
     error_message: str = "scripted error"
@@ -165,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """Serve the model list; everything else is 404."""
         if self._route() == _MODELS_PATH:
-            self._send_json(200, _MODELS_BODY)
+            self._send_json(200, self.server.owner._models())
         else:
             self._send_not_found()
 
@@ -282,6 +292,8 @@ class ScriptedServer:
         chaos: float = 0.0,
         seed: int = 0,
         fault_delay_s: float = 2.0,
+        oracle: str | Path | Oracle | None = None,
+        noise: str = "clean",
     ) -> None:
         if latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
@@ -295,6 +307,10 @@ class ScriptedServer:
         self.chaos = chaos
         self.fault_delay_s = fault_delay_s
         self._rng = random.Random(seed)  # noqa: S311 - a test schedule, not a secret
+        # With an oracle, unscripted requests are answered from gold, spoiled by `noise`.
+        if oracle is not None and not isinstance(oracle, Oracle):
+            oracle = Oracle.from_file(oracle, noise=noise, seed=seed)
+        self.oracle = oracle
         self._injected: list[tuple[str, JSONDict]] = []
         self.host = host
         self.port = port
@@ -409,7 +425,18 @@ class ScriptedServer:
                 self._injected.append((fault, body))
                 answer = default_arguments(body)
                 return Reply.from_dict(fault_reply(fault, answer, self.fault_delay_s)), self._count
+            if self.oracle is not None:
+                fields = self.oracle.reply(body)
+                if fields is not None:
+                    return Reply.from_dict(fields), self._count
             return Reply(), self._count
+
+    def _models(self) -> JSONDict:
+        """The model list; with an oracle, its description too."""
+        if self.oracle is None:
+            return _MODELS_BODY
+        model = {**_MODELS_BODY["data"][0], "id": "oracle", "oracle": self.oracle.describe()}
+        return {**_MODELS_BODY, "data": [model]}
 
     @contextmanager
     def _answering(self) -> Iterator[None]:
@@ -471,6 +498,8 @@ def _completion(body: JSONDict, reply: Reply, number: int) -> JSONDict:
     tool = chosen_tool(body)
     if reply.content is not None:
         text, tool_call = reply.content, False
+    elif reply.raw is not None:
+        text, tool_call = reply.raw, tool is not None and not reply.no_tool_call
     else:
         arguments = reply.arguments if reply.arguments is not None else default_arguments(body)
         text, tool_call = (
@@ -580,6 +609,18 @@ def _parser() -> argparse.ArgumentParser:
         '(e.g. {"arguments": {...}}, {"status": 429, "headers": {"Retry-After": "0"}}); '
         "answered in order, then the default answer",
     )
+    parser.add_argument(
+        "--oracle",
+        metavar="GOLD",
+        help="gold JSONL file: answer every unscripted request from its annotations, as a "
+        "model that copies the gold records of the passage it is shown (any model name)",
+    )
+    parser.add_argument(
+        "--noise",
+        default="clean",
+        choices=list(PROFILES),
+        help="with --oracle: the errors a real model makes, seeded by --seed (default: clean)",
+    )
     return parser
 
 
@@ -591,9 +632,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         script = _load_script(args.script) if args.script else []
         server = ScriptedServer(
             script, latency_ms=args.latency_ms, host=args.host, port=args.port,
-            chaos=args.chaos, seed=args.seed,
+            chaos=args.chaos, seed=args.seed, oracle=args.oracle, noise=args.noise,
         )  # fmt: skip
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, LLMExtractError) as exc:
         parser.error(str(exc))
     stop = threading.Event()
 
@@ -608,6 +649,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
         print(f"llmextract scripted server on {server.url}", flush=True)
+        if server.oracle is not None:
+            print(f"oracle: {server.oracle.describe()}", flush=True)
         # Poll rather than block forever so the signal handler gets to run.
         while not stop.wait(0.2):
             pass
