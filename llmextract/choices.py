@@ -225,6 +225,19 @@ class ChoiceList(DraftList):
     top_logprobs: ClassVar[int] = 0
     logprobs_key: ClassVar[str] = TOKEN_LOGPROBS
 
+    @classmethod
+    def decided_by_code(cls) -> bool:
+        """True when no answer of the embedded model can change the code's default: its
+        margins are above 1 for every option, so asking it would only cost time."""
+        if cls.option_field is None:
+            return False
+        return min(CONFIDENCE_MARGINS.get(cls.task, (0.0, 0.0))) > 1
+
+    @classmethod
+    def default_answer(cls, candidates: int) -> dict[str, Any]:
+        """The answer that takes option 1, the code's default, for each of ``candidates``."""
+        return {cls.list_field: [{cls.option_field: 1} for _ in range(candidates)]}
+
     @model_validator(mode="before")
     @classmethod
     def _confident_or_default(cls, data: Any, info: ValidationInfo) -> Any:

@@ -34,7 +34,7 @@ from typing import Any
 
 import llmextract
 from llmextract.article import Article
-from llmextract.choices import find_candidates
+from llmextract.choices import ChoiceList, find_candidates
 from llmextract.chunking import make_chunks, split_sentences
 from llmextract.client import AnswerError, InvalidAnswerError, ModelClient, TruncatedAnswerError
 from llmextract.drafts import Corrected, DraftList, grounding_context, salvage, usable_answer
@@ -299,6 +299,11 @@ async def _extract_passage(
     found = _Found()
     for request in requests:
         context = grounding_context(passage, offset=start, candidates=request.candidates)
+        decided = _decided_by_code(model, request)
+        if decided is not None:  # the code's defaults, unasked
+            defaults = decided.default_answer(len(request.candidates))
+            found.add(decided.model_validate(defaults, context=context))
+            continue
         try:
             answer = await model.ask(
                 request.messages, request.schema, context=context, usage=usage, label=prompt.task
@@ -319,6 +324,16 @@ async def _extract_passage(
             answer = _salvaged(prompt.task, request, error, passage, start)
         found.add(answer)
     return found
+
+
+def _decided_by_code(model: ModelClient, request: Request) -> type[ChoiceList] | None:
+    """The request's decision schema when it would ask the embedded model decisions that
+    no answer of it can change (:meth:`~llmextract.choices.ChoiceList.decided_by_code`):
+    the code's defaults are then taken without a request. None: ask the model."""
+    schema = request.schema
+    if not model.settings.endpoint.is_embedded or not issubclass(schema, ChoiceList):
+        return None
+    return schema if schema.decided_by_code() else None
 
 
 async def _halves_found(

@@ -38,7 +38,8 @@ def test_embedded_model_extracts_only_grounded_records() -> None:
     data = json.loads(result.model_dump_json())
     assert data["endpoint"] == "embedded"
     assert data["notice"] == EMBEDDED_NOTICE
-    assert data["usage"]["requests"] >= 3 and data["usage"]["completion_tokens"] > 0
+    # Quotes and events are the code's decisions (see below); stances are asked.
+    assert data["usage"]["requests"] >= 1 and data["usage"]["completion_tokens"] > 0
     spans = 0
     for task in ("quotes", "events", "stances"):
         for record in data[task]:
@@ -114,3 +115,21 @@ def test_the_servers_token_probabilities_score_every_decision(
     assert len(seen[-1]) == 2  # one score per decision
     assert all(0 in score or 1 in score for score in seen[-1])  # options among the alternatives
     assert len(answer.records) == 2  # the margins keep the defaults: both, as the rules do
+
+
+def test_decisions_the_model_may_not_change_are_the_codes_without_a_request() -> None:
+    """Quote and event margins above 1 mean no answer of the embedded model can change the
+    code's default: those decisions are taken unasked, and equal the rules system's."""
+    from llmextract.article import Article
+    from llmextract.rules import extract_rules
+
+    assert choices.QuoteSpeakerChoices.decided_by_code()
+    assert choices.EventChoices.decided_by_code()
+    article = Article("a", ARTICLE)
+    rules = extract_rules(article, ("quotes", "events"))
+    assert rules.quotes and rules.events  # the article has candidates to decide about
+    result = extract(article, tasks=["quotes", "events"], settings=Settings(embedded_threads=1))
+    assert result.usage.requests == 0
+    assert result.quotes == rules.quotes and result.events == rules.events
+    both = extract(article, settings=Settings(embedded_threads=1))  # stances are still asked
+    assert both.usage.requests >= 1 and both.quotes == rules.quotes
