@@ -405,3 +405,13 @@ def test_the_oracle_server_refuses_a_bad_task_file_in_one_line(claims: Path) -> 
     assert done.returncode == 1
     assert "bad.py:1 does not import (ModuleNotFoundError" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_task_files_without_an_oracle_gold_are_refused(claims: Path) -> None:
+    with pytest.raises(ValueError, match="tasks_files are read with the oracle's gold"):
+        ScriptedServer(tasks_files=[claims / "tasks.py"])
+    done = subprocess.run(
+        [sys.executable, "-m", "llmextract.testing.server", "--tasks-file", "tasks.py"],
+        capture_output=True, text=True, cwd=claims, env=clean_environment(), timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "--tasks-file is read with the oracle's gold" in done.stderr

@@ -314,7 +314,10 @@ class ScriptedServer:
         # task files declare the user tasks whose records the gold holds.
         tasks_files = list(tasks_files)
         if tasks_files and not isinstance(oracle, str | Path):
-            raise ValueError("tasks_files are read with the oracle's gold: give oracle=GOLD too")
+            raise ValueError(
+                "tasks_files are read with the oracle's gold: give oracle=GOLD (a path) too, "
+                "or build the oracle with Oracle.from_file(GOLD, tasks_files=...)"
+            )
         if oracle is not None and not isinstance(oracle, Oracle):
             oracle = Oracle.from_file(oracle, noise=noise, seed=seed, tasks_files=tasks_files)
         self.oracle = oracle
