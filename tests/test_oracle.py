@@ -83,7 +83,7 @@ def test_every_gold_record_can_be_expressed_in_the_copy_schema() -> None:
         for task in document.tasks:
             answer = TASK_ANSWERS[task]
             records = sorted(answer.records(document), key=lambda r: r.passage.start)
-            items = [answer.item(r, 0, len(document.text)) for r in records]
+            items = [answer.item(r, document.text, 0) for r in records]
             assert None not in items
             grounded = draft_list_for(task).model_validate(
                 {task: items}, context=grounding_context(document.text)

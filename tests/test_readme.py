@@ -5,7 +5,7 @@ the tests run, each against the scripted server.
   by one, each an example of its own, under bash with ``set -euo pipefail``. A command
   ending in ``&`` starts a service that the block's other commands use. Blocks of other
   languages and unlabelled blocks (output, help text) are not commands.
-- Each runs in a fresh folder holding copies of samples/ and evals/, with ``llmextract``
+- Each runs in a fresh folder holding copies of samples/, evals/ and examples/, with ``llmextract``
   and ``python`` on the PATH meaning this interpreter, and the endpoint set to a scripted
   server (LLMEXTRACT_BASE_URL, LLMEXTRACT_MODEL, LLMEXTRACT_API_KEY); a command's flags
   still win. The reader's own files that a command reads (``articles.jsonl``,
@@ -193,7 +193,7 @@ def _workspace(tmp_path: Path, server: ScriptedServer | None) -> tuple[Path, dic
     endpoint is ``server``, or nothing (the embedded model)."""
     folder = tmp_path / "work"
     folder.mkdir()
-    for name in ("samples", "evals"):
+    for name in ("samples", "evals", "examples"):
         shutil.copytree(ROOT / name, folder / name)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

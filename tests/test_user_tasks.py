@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 
 from llmextract.tasks import copy_answer, load_task_files
 from llmextract.testing import Reply, ScriptedServer
-from tests.conftest import ROOT, records, run_cli
+from tests.conftest import ROOT, clean_environment, records, run_cli
 
 EXAMPLE = ROOT / "examples" / "claims"
 
@@ -325,3 +327,91 @@ def test_a_gold_line_listing_an_unknown_task_is_refused(tmp_path: Path) -> None:
         done.stderr
     )
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --- the oracle server answers a user task from its gold ------------------------------------
+
+
+def _gold_spans(doc: dict[str, Any]) -> list[dict[str, tuple[int, int, str]]]:
+    return [
+        {k: (v["start"], v["end"], v["text"]) for k, v in _spans_of_gold(g).items()}
+        for g in doc["claims"]
+    ]
+
+
+@pytest.mark.parametrize("mode", ["tools", "json"])
+def test_the_oracle_answers_the_claims_task_from_its_gold(claims: Path, mode: str) -> None:
+    gold = {doc["id"]: doc for doc in _gold(claims)}
+    # The task file this process registered (the fixture's): a second file declaring
+    # "claims" would be refused as a second task of that name.
+    with ScriptedServer(oracle=claims / "gold.jsonl", tasks_files=[EXAMPLE / "tasks.py"]) as server:
+        done = run_cli(
+            "eval", "gold.jsonl", "--tasks-file", "tasks.py", "--task", "claims",
+            "--base-url", server.url, "--model", "oracle", "--api-key", "x", "--mode", mode,
+            "--no-cache", "-o", "run.json", cwd=claims,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    record = json.loads((claims / "run.json").read_text())
+    fields = {k: v for k, v in record["metrics"].items() if k.startswith("claims.")}
+    assert set(fields) == {"claims.claim", "claims.claimant", "claims.checkable"}
+    assert all(m["f1"] >= 0.99 for m in fields.values()), fields
+    assert [d["id"] for d in record["documents"]] == list(gold)
+    for document in record["documents"]:
+        doc, found = gold[document["id"]], document["result"]["records"]["claims"]
+        assert [_spans(r) for r in found] == _gold_spans(doc)
+        assert all(
+            doc["text"][s["start"] : s["end"]] == s["text"]
+            for r in found
+            for s in r.values()
+            if isinstance(s, dict)
+        )
+        assert [r["checkable"] for r in found] == [g["checkable"] for g in doc["claims"]]
+
+
+def test_the_oracle_server_command_takes_a_tasks_file(claims: Path) -> None:
+    doc = _gold(claims)[0]
+    (claims / "article.txt").write_text(doc["text"])
+    command = [sys.executable, "-m", "llmextract.testing.server", "--oracle", "gold.jsonl",
+               "--tasks-file", "tasks.py", "--noise", "json", "--seed", "1"]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, cwd=claims, env=clean_environment()
+    )
+    assert process.stdout is not None
+    with process.stdout:
+        try:
+            url = process.stdout.readline().split()[-1]
+            said = process.stdout.readline()
+            done = run_cli(
+                "extract", "article.txt", "--tasks-file", "tasks.py", "--task", "claims",
+                "--base-url", url, "--model", "oracle", "--api-key", "x", "--mode", "json",
+                "--no-cache", "--max-reasks", "3", "--format", "jsonl", cwd=claims,
+            )  # fmt: skip
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert "4 gold documents, noise json" in said
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)["records"]["claims"]
+    assert [_spans(r) for r in found] == _gold_spans(doc)
+
+
+def test_the_oracle_server_refuses_a_bad_task_file_in_one_line(claims: Path) -> None:
+    (claims / "bad.py").write_text(BAD_TASK_FILES["does not import"][0])
+    command = [sys.executable, "-m", "llmextract.testing.server", "--oracle", "gold.jsonl",
+               "--tasks-file", "bad.py"]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=claims, env=clean_environment(), timeout=60
+    )
+    assert done.returncode == 1
+    assert "bad.py:1 does not import (ModuleNotFoundError" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_task_files_without_an_oracle_gold_are_refused(claims: Path) -> None:
+    with pytest.raises(ValueError, match="tasks_files are read with the oracle's gold"):
+        ScriptedServer(tasks_files=[claims / "tasks.py"])
+    done = subprocess.run(
+        [sys.executable, "-m", "llmextract.testing.server", "--tasks-file", "tasks.py"],
+        capture_output=True, text=True, cwd=claims, env=clean_environment(), timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "--tasks-file is read with the oracle's gold" in done.stderr

@@ -21,7 +21,14 @@ Like a real server, an answer longer than the request's ``max_tokens`` is cut th
 English; real tokenizers differ by a few tens of percent either way).
 
 How each task's gold record becomes an answer item lives in one table, :data:`TASK_ANSWERS`,
-keyed by task name.
+keyed by task name, and :func:`task_answer` gives it for a user task too
+(:mod:`llmextract.tasks`, loaded from ``tasks_files``): the gold's records of the task
+(``"claims": [...]``, read by :func:`llmextract.evaluation.generic.iter_gold`), each answered
+with :func:`llmextract.tasks.copy_answer` for the passage shown. The noise profiles spoil a
+user task's answers as they do the built-in ones, on its key span (boundary, invented and
+paraphrased passages) and its top-level span fields (normalised), and as a whole (json,
+verbose); ``speaker`` changes nothing there, since a user task declares no full-name field.
+User tasks have no choice prompt.
 """
 
 from __future__ import annotations
@@ -36,9 +43,17 @@ from pathlib import Path
 from typing import Any
 
 from llmextract.chunking import split_sentences
-from llmextract.evaluation.gold import GoldDocument, load_gold
+from llmextract.evaluation.generic import UserGold, iter_gold
+from llmextract.evaluation.gold import GoldDocument
 from llmextract.evaluation.matching import SpanCriterion, match
 from llmextract.schemas import TASKS, Event, Quote, Span, Stance, Task
+from llmextract.tasks import (
+    check_gold_records,
+    copy_answer,
+    get_task,
+    load_task_files,
+    user_task_names,
+)
 from llmextract.testing.answers import (
     JSONDict,
     _detect_task,
@@ -56,6 +71,7 @@ __all__ = [
     "Oracle",
     "TaskAnswer",
     "long_document",
+    "task_answer",
 ]
 
 CHARS_PER_TOKEN = 4
@@ -82,8 +98,9 @@ def _seen(span: Span | None, start: int, end: int) -> str | None:
     return span.text if span is not None and _inside(span, start, end) else None
 
 
-def _quote_item(record: Any, start: int, end: int) -> JSONDict:
+def _quote_item(record: Any, passage: str, start: int) -> JSONDict:
     quote: Quote = record
+    end = start + len(passage)
     return {
         "content": quote.content.text,
         "speaker": _seen(quote.speaker, start, end) or "",
@@ -93,8 +110,9 @@ def _quote_item(record: Any, start: int, end: int) -> JSONDict:
     }
 
 
-def _event_item(record: Any, start: int, end: int) -> JSONDict:
+def _event_item(record: Any, passage: str, start: int) -> JSONDict:
     event: Event = record
+    end = start + len(passage)
     return {
         "type": None if event.type is None else event.type.value,
         "kind": event.kind or getattr(event, "source_type", None),
@@ -104,8 +122,9 @@ def _event_item(record: Any, start: int, end: int) -> JSONDict:
     }
 
 
-def _stance_item(record: Any, start: int, end: int) -> JSONDict | None:
+def _stance_item(record: Any, passage: str, start: int) -> JSONDict | None:
     stance: Stance = record
+    end = start + len(passage)
     holder = _seen(stance.holder, start, end)
     if stance.holder is not None and holder is None:
         return None  # whose stance it is shows in another chunk: answered there
@@ -159,16 +178,19 @@ def _overlap(a: Span, b: Span) -> bool:
 
 @dataclass(frozen=True)
 class TaskAnswer:
-    """How the oracle answers one task: its gold records, the answer item of one, and the
-    decision about one candidate of a choice prompt (given its paired record or None)."""
+    """How the oracle answers one task: its gold records, the answer item of one (given the
+    passage shown and where it starts in the article), and the decision about one candidate
+    of a choice prompt (given its paired record or None)."""
 
     records: Callable[[GoldDocument], Sequence[Any]]
-    item: Callable[[Any, int, int], JSONDict | None]  # None: not answerable from this passage
+    item: Callable[[Any, str, int], JSONDict | None]  # None: not answerable from this passage
     passage: str  # the item field that holds the record's passage
     copied: tuple[str, ...]  # the item fields copied from the article
     names: tuple[tuple[str, str], ...]  # (who field, full-name field)
-    decide: Callable[[set[str], Any, Any, int], JSONDict]
-    criterion: SpanCriterion  # how candidates are paired with gold records
+    # None: the task has no choice prompt (a user task).
+    decide: Callable[[set[str], Any, Any, int], JSONDict] | None = None
+    criterion: SpanCriterion = "iou"  # how candidates are paired with gold records
+    context: bool = True  # the copy schema has a ``context`` field for repeated words
 
 
 TASK_ANSWERS: dict[str, TaskAnswer] = {
@@ -200,6 +222,31 @@ TASK_ANSWERS: dict[str, TaskAnswer] = {
         criterion="iou",
     ),
 }
+
+
+def task_answer(name: str) -> TaskAnswer:
+    """How the oracle answers task ``name``: its entry of :data:`TASK_ANSWERS`, or for a user
+    task its gold records copied by :func:`llmextract.tasks.copy_answer`."""
+    if name in TASK_ANSWERS:
+        return TASK_ANSWERS[name]
+    spec = get_task(name)
+
+    def records(document: GoldDocument) -> Sequence[Any]:
+        gold = document.records.get(name, []) if isinstance(document, UserGold) else []
+        return check_gold_records(name, gold)
+
+    def item(record: Any, passage: str, start: int) -> JSONDict | None:
+        items = copy_answer(name, [record.model_dump(mode="json")], passage, start)[name]
+        return items[0] if items else None
+
+    return TaskAnswer(
+        records=records,
+        item=item,
+        passage=spec.key,
+        copied=tuple(field for field in spec.spans if "." not in field),
+        names=(),
+        context=False,  # a user task's schema is the user's model: it has no context field
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -265,8 +312,18 @@ class Oracle:
         self.seed = seed
 
     @classmethod
-    def from_file(cls, path: str | Path, *, noise: str = "clean", seed: int = 0) -> Oracle:
-        return cls(load_gold(path), noise=noise, seed=seed)
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        noise: str = "clean",
+        seed: int = 0,
+        tasks_files: Iterable[str | Path] = (),
+    ) -> Oracle:
+        """The oracle of a gold file, with the records of the user tasks that
+        ``tasks_files`` declare (a task file that does not load is a ConfigError)."""
+        load_task_files(Path(file) for file in tasks_files)
+        return cls(iter_gold(path), noise=noise, seed=seed)
 
     def describe(self) -> str:
         """What the server prints and reports: documents, noise profile and seed."""
@@ -277,7 +334,7 @@ class Oracle:
 
     def reply(self, body: JSONDict) -> JSONDict | None:
         """The Reply fields answering ``body``, or None if it asks for no task."""
-        task = _detect_task(body)
+        task = _user_task(body) or _detect_task(body)
         if task is None:
             return None
         passage = _passage(body)
@@ -286,18 +343,18 @@ class Oracle:
         if task == "decisions":
             answer = {"decisions": self._decisions(body, passage, found)}
             return self._sent(body, json.dumps(answer, ensure_ascii=False), rng, allow_noise=False)
-        spec = TASK_ANSWERS[task]
+        spec = task_answer(task)
         slots: list[Slot] = []
         if found is not None and passage is not None:
             document, start = found
             end = start + len(passage)
             records = [r for r in spec.records(document) if _inside(r.passage, start, end)]
             for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
-                item = spec.item(record, start, end)
+                item = spec.item(record, passage, start)
                 if item is None:
                     continue
                 around = _context(passage, record.passage.start - start, record.passage.end - start)
-                if around is not None:
+                if around is not None and spec.context:
                     item["context"] = around
                 slots.append(
                     Slot(
@@ -341,9 +398,10 @@ class Oracle:
         from llmextract.choices import find_candidates  # the candidates the pipeline offers
 
         task, lines = _choice_task(body), _candidate_lines(body)
-        if task is None or passage is None:
+        spec = None if task is None else task_answer(task)
+        if task is None or spec is None or spec.decide is None or passage is None:
             return []
-        spec = TASK_ANSWERS[task]
+        decide = spec.decide
         candidates = find_candidates(task, passage)
         first = _group_start(task, candidates, lines)
         group = candidates[first : first + len(lines)]
@@ -361,7 +419,7 @@ class Oracle:
             paired = {c: records[g] for c, g in match(spans, gold, document.text, spec.criterion)}
         offset = 0 if found is None else found[1]
         return [
-            spec.decide(fields, paired.get(first + number), candidate, offset)
+            decide(fields, paired.get(first + number), candidate, offset)
             for number, candidate in enumerate(group)
         ]
 
@@ -378,6 +436,14 @@ def _context(window: str, start: int, end: int) -> str | None:
     before = [m.start() for m in re.finditer(r"\S+", window[:start])][-_CONTEXT_WORDS:]
     after = [m.end() for m in re.finditer(r"\S+", window[end:])][:_CONTEXT_WORDS]
     return window[before[0] if before else start : end + (after[-1] if after else 0)]
+
+
+def _user_task(body: JSONDict) -> str | None:
+    """The user task whose list the requested schema asks for, if any."""
+    properties = (_requested_schema(body) or {}).get("properties")
+    if not isinstance(properties, dict):
+        return None
+    return next((name for name in user_task_names() if name in properties), None)
 
 
 def _digest(body: JSONDict) -> str:

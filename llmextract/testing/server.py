@@ -15,10 +15,12 @@ the request (see :mod:`llmextract.testing.answers`): the candidates that
 one would answer.  With ``chaos``, some unscripted requests get a fault instead
 (:mod:`llmextract.testing.faults`).  With ``oracle`` (a gold JSONL file), unscripted requests
 are answered from the gold annotations instead, spoiled by a seeded ``noise`` profile
-(:mod:`llmextract.testing.oracle`, :mod:`llmextract.testing.noise`).
+(:mod:`llmextract.testing.oracle`, :mod:`llmextract.testing.noise`); ``tasks_files`` declare
+user tasks (:mod:`llmextract.tasks`) whose gold records the oracle answers too.
 
 Run it standalone with ``python -m llmextract.testing.server --port 8080``, or as an oracle
-with ``--oracle GOLD.jsonl --noise realistic --seed 1``.
+with ``--oracle GOLD.jsonl --noise realistic --seed 1`` (and ``--tasks-file tasks.py`` for
+the user tasks of the gold).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
-from llmextract.errors import LLMExtractError
+from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.testing.answers import (
     JSONDict,
     chosen_tool,
@@ -294,6 +296,7 @@ class ScriptedServer:
         fault_delay_s: float = 2.0,
         oracle: str | Path | Oracle | None = None,
         noise: str = "clean",
+        tasks_files: Iterable[str | Path] = (),
     ) -> None:
         if latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
@@ -307,9 +310,16 @@ class ScriptedServer:
         self.chaos = chaos
         self.fault_delay_s = fault_delay_s
         self._rng = random.Random(seed)  # noqa: S311 - a test schedule, not a secret
-        # With an oracle, unscripted requests are answered from gold, spoiled by `noise`.
+        # With an oracle, unscripted requests are answered from gold, spoiled by `noise`; the
+        # task files declare the user tasks whose records the gold holds.
+        tasks_files = list(tasks_files)
+        if tasks_files and not isinstance(oracle, str | Path):
+            raise ValueError(
+                "tasks_files are read with the oracle's gold: give oracle=GOLD (a path) too, "
+                "or build the oracle with Oracle.from_file(GOLD, tasks_files=...)"
+            )
         if oracle is not None and not isinstance(oracle, Oracle):
-            oracle = Oracle.from_file(oracle, noise=noise, seed=seed)
+            oracle = Oracle.from_file(oracle, noise=noise, seed=seed, tasks_files=tasks_files)
         self.oracle = oracle
         self._injected: list[tuple[str, JSONDict]] = []
         self.host = host
@@ -621,6 +631,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=list(PROFILES),
         help="with --oracle: the errors a real model makes, seeded by --seed (default: clean)",
     )
+    parser.add_argument(
+        "--tasks-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="with --oracle: a Python file declaring your own tasks (llmextract.tasks.task), "
+        "whose records in the gold are answered too; repeatable",
+    )
     return parser
 
 
@@ -628,12 +646,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.tasks_file and not args.oracle:
+        parser.error("--tasks-file is read with the oracle's gold: give --oracle GOLD too")
     try:
         script = _load_script(args.script) if args.script else []
         server = ScriptedServer(
             script, latency_ms=args.latency_ms, host=args.host, port=args.port,
             chaos=args.chaos, seed=args.seed, oracle=args.oracle, noise=args.noise,
+            tasks_files=args.tasks_file,
         )  # fmt: skip
+    except ConfigError as exc:  # a task file to fix: one line, as the llmextract CLI says it
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (OSError, ValueError, LLMExtractError) as exc:
         parser.error(str(exc))
     stop = threading.Event()
