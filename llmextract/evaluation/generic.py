@@ -104,11 +104,7 @@ def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
                 data["tasks"] = list(dict.fromkeys([*listed, *records]))
             document = UserGold.model_validate({**data, "records": records})
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(
-                f"{path}:{number}: {where + ': ' if where else ''}{first['msg']}"
-            ) from None
+            raise builtin_gold.invalid_line(path, number, error) from None
         except ValueError as error:
             raise InputError(f"{path}:{number}: {error}; give one JSON object a line") from None
         if document.id in seen:

@@ -16,7 +16,15 @@ from llmextract.errors import InputError
 from llmextract.gold import GoldDocument, GoldEvent, GoldStance
 from llmextract.jsonl import numbered_lines
 
-__all__ = ["GoldDocument", "GoldEvent", "GoldStance", "iter_gold", "load_gold", "write_gold"]
+__all__ = [
+    "GoldDocument",
+    "GoldEvent",
+    "GoldStance",
+    "invalid_line",
+    "iter_gold",
+    "load_gold",
+    "write_gold",
+]
 
 
 def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
@@ -26,15 +34,18 @@ def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
         try:
             document = GoldDocument.model_validate_json(line)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(
-                f"{path}:{number}: {where + ': ' if where else ''}{first['msg']}"
-            ) from None
+            raise invalid_line(path, number, error) from None
         if document.id in seen:
             raise InputError(f"{path}:{number}: duplicate document id {document.id!r}")
         seen.add(document.id)
         yield document
+
+
+def invalid_line(path: str | Path, number: int, error: ValidationError) -> InputError:
+    """The error for a gold line that is not a valid document: ``file:line: field: why``."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return InputError(f"{path}:{number}: {where + ': ' if where else ''}{first['msg']}")
 
 
 def load_gold(path: str | Path, *, limit: int | None = None) -> list[GoldDocument]:
