@@ -329,6 +329,26 @@ def test_a_gold_line_listing_an_unknown_task_is_refused(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_user_tasks_gold_read_without_its_task_file_says_to_give_it(claims: Path) -> None:
+    for command in (
+        ["eval", "gold.jsonl", "--system", "rules", "-o", "run.json"],
+        ["-m", "llmextract.testing.server", "--oracle", "gold.jsonl"],
+    ):
+        if command[0] == "-m":
+            done = subprocess.run(
+                [sys.executable, *command], cwd=claims, capture_output=True, text=True,
+                env=clean_environment(), timeout=60, check=False,
+            )  # fmt: skip
+        else:
+            done = run_cli(*command, cwd=claims)
+        assert done.returncode != 0
+        said = done.stderr.strip().splitlines()
+        if command[0] == "eval":  # the server command prints its usage first, as argparse does
+            assert len(said) == 1, done.stderr
+        assert "gold.jsonl:1: 'claims' is not a built-in task or gold field" in said[-1]
+        assert "(--tasks-file)" in said[-1]
+
+
 # --- the oracle server answers a user task from its gold ------------------------------------
 
 

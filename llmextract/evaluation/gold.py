@@ -43,7 +43,16 @@ def iter_gold(path: str | Path) -> Iterator[GoldDocument]:
 
 def invalid_line(path: str | Path, number: int, error: ValidationError) -> InputError:
     """The error for a gold line that is not a valid document: ``file:line: field: why``."""
-    first = error.errors()[0]
+    problems = error.errors()
+    unknown = [str(p["loc"][0]) for p in problems if p["type"] == "extra_forbidden"]
+    if unknown and all(len(p["loc"]) == 1 for p in problems):
+        # A key beside the gold fields: a misspelt task, or records of a user task read
+        # without the file that declares it.
+        return InputError(
+            f"{path}:{number}: {', '.join(map(repr, unknown))} is not a built-in task or gold "
+            "field: if it is your own task, give the task file that declares it (--tasks-file)"
+        )
+    first = problems[0]
     where = ".".join(str(p) for p in first["loc"])
     return InputError(f"{path}:{number}: {where + ': ' if where else ''}{first['msg']}")
 
