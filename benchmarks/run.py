@@ -23,7 +23,7 @@ rss_ratio_100k_vs_1k (plus peer figures with --peers).
 5. Peers (--peers): langextract's own parallel workers, same server, documents and
    latency, if langextract is installed.
 7. Embedded model (``--embedded``, alone): seconds per PolNeAR dev article of the default
-   offline extraction (quotes, the embedded model, no cache) over the first
+   offline extraction (every task as ``llmextract extract`` runs them, no cache) over the first
    ``--embedded-docs`` articles of ``--embedded-gold``, with the requests and tokens per
    article; then the prompt tokens per second of the embedded server against
    ``llama_cpp.Llama`` loaded directly on the same GGUF file with the same threads, given
@@ -401,14 +401,14 @@ def embedded(args: argparse.Namespace) -> dict[str, Any]:
     requests = prompt_tokens = completion_tokens = 0
     started = time.perf_counter()
     for document in documents:
-        result = extract(Article(document.id, document.text), tasks=["quotes"], settings=settings)
+        result = extract(Article(document.id, document.text), settings=settings)
         requests += result.usage.requests
         prompt_tokens += result.usage.prompt_tokens
         completion_tokens += result.usage.completion_tokens
     per_article = (time.perf_counter() - started) / len(documents)
     n = len(documents)
     print(
-        f"7. embedded model: {n} PolNeAR dev articles, quotes, {threads} threads: "
+        f"7. embedded model: {n} PolNeAR dev articles, every task, {threads} threads: "
         f"{per_article:.2f} s per article (target <= 5); per article {requests / n:.2f} "
         f"requests, {prompt_tokens / n:.0f} prompt and {completion_tokens / n:.0f} generated "
         "tokens"
