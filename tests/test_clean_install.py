@@ -1,9 +1,9 @@
-"""examples/claims on a clean install: the project built into a wheel (offline), the wheel
-installed into a folder of its own, examples/claims copied to a folder outside the checkout,
-and the README's walkthrough commands run there as written, against the oracle server:
-prompts list and new, extract, batch and its resume, render, eval of two prompt versions
-and compare. What the package needs at run time (prompts, view assets, the cue words, the
-oracle server) must come from the wheel, not the checkout."""
+"""examples/claims on a clean install: the project's sdist built (offline), the wheel built
+from it installed into a folder of its own, the sdist's examples/claims copied to a folder
+outside the checkout, and the README's walkthrough commands run there as written, against
+the oracle server: prompts list and new, extract, batch and its resume, render, eval of two
+prompt versions and compare. What the package needs at run time (prompts, view assets, the
+cue words, the oracle server) must come from the wheel, not the checkout."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +38,49 @@ def walkthrough() -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Release:
+    """What a user gets: the source distribution, unpacked, and the wheel built from it,
+    installed alone into a folder."""
+
+    source: Path
+    site: Path
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built without network, installed alone into a folder."""
-    pytest.importorskip("hatchling", reason="building the wheel needs hatchling (dev extra)")
-    wheels = tmp_path_factory.mktemp("wheel")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """The project's sdist built with its build backend (PEP 517, no network), unpacked; its
+    wheel built from it and installed with no dependencies into a folder of its own."""
+    pytest.importorskip("hatchling", reason="building the release needs hatchling (dev extra)")
+    built = tmp_path_factory.mktemp("dist")
+    made = subprocess.run(
+        [sys.executable, "-c", "import sys; from hatchling.build import build_sdist; "
+         "print(build_sdist(sys.argv[1]))", str(built)],
+        check=True, capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    with tarfile.open(built / made.stdout.split()[-1]) as sdist:
+        sdist.extractall(built, filter="data")
+    [source] = (p for p in built.iterdir() if p.is_dir())
     target = tmp_path_factory.mktemp("site")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels),
-         str(ROOT)],
-        check=True, capture_output=True, timeout=300, cwd=wheels,
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(built),
+         str(source)],
+        check=True, capture_output=True, timeout=300, cwd=built,
     )  # fmt: skip
-    [wheel] = wheels.glob("llmextract-*.whl")
+    [wheel] = built.glob("llmextract-*.whl")
     subprocess.run(
         [*pip, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)],
-        check=True, capture_output=True, timeout=300, cwd=wheels,
+        check=True, capture_output=True, timeout=300, cwd=built,
     )  # fmt: skip
-    return target
+    return Release(source, target)
+
+
+def test_the_sdist_carries_the_examples_whole(release: Release) -> None:
+    shipped = {p.relative_to(release.source) for p in release.source.rglob("*") if p.is_file()}
+    for path in EXAMPLE.rglob("*"):
+        if path.is_file():
+            assert path.relative_to(ROOT) in shipped
 
 
 def user_environment(site: Path, tools: Path) -> dict[str, str]:
@@ -88,9 +115,11 @@ def _claims_f1(run: Path) -> dict[str, float]:
     return {k: m["f1"] for k, m in metrics.items() if k.startswith("claims.")}
 
 
-def test_the_claims_walkthrough_runs_on_a_clean_install(installed: Path, tmp_path: Path) -> None:
+def test_the_claims_walkthrough_runs_on_a_clean_install(release: Release, tmp_path: Path) -> None:
+    # The example as the sdist ships it, run with the wheel built from that sdist.
     work = tmp_path / "claims"
-    shutil.copytree(EXAMPLE, work)
+    shutil.copytree(release.source / "examples" / "claims", work)
+    installed = release.site
     env = user_environment(installed, tmp_path / "tools")
 
     where = shell(
