@@ -74,6 +74,9 @@ def test_an_installed_packages_task_runs_with_its_packaged_prompt(tmp_path: Path
     row = next(line.split() for line in listed.stdout.splitlines() if line.startswith("claims."))
     assert row[0].startswith("claims.v1@")
     assert row[1:] == ["copy", "default", str(tmp_path / "site" / "claims_plugin" / "prompts")]
+    # The help says where tasks come from; an unknown task's message lists the package's.
+    helped = " ".join(run_cli("extract", "--help", cwd=work, **env).stdout.split())
+    assert "a task of a --tasks-file or of an installed package" in helped
     unknown = run_cli("extract", "article.txt", "--task", "claim", *UNREACHABLE, cwd=work, **env)
     assert "unknown task 'claim': use quotes, events, stances, claims or all" in _one_line(unknown)
 

@@ -187,7 +187,8 @@ TaskOpt = Annotated[
         "--task",
         "-t",
         metavar="TASK",
-        help="quotes, events, stances, a task of a --tasks-file, or all; repeatable.",
+        help="quotes, events, stances, a task of a --tasks-file or of an installed package, "
+        "or all; repeatable.",
     ),
 ]
 TasksFileOpt = Annotated[
