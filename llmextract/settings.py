@@ -38,7 +38,7 @@ import ipaddress
 import os
 import tomllib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -359,8 +359,8 @@ class Settings:
         """
         env = os.environ if env is None else env
         config = _read_config(env)
-        explicit["prompt_dirs"] = _prompt_folders(explicit.pop("prompt_dirs", None), env, config)
-        explicit["tasks_files"] = _task_files(explicit.pop("tasks_files", None), env, config)
+        for kind in _USER_PATHS:
+            explicit[kind] = _user_paths(kind, explicit.pop(kind, None), env, config)
         endpoint_keys = ("profile", "base_url", "model", "api_key", "mode")
         endpoint = resolve_endpoint(
             env, config=config, **{k: explicit.pop(k, None) for k in endpoint_keys}
@@ -414,7 +414,7 @@ def prompt_folders(
     """The user's prompt folders in lookup order (see this module's docstring); a folder
     named that does not exist is a ConfigError."""
     env = os.environ if env is None else env
-    return _prompt_folders(explicit, env, _read_config(env))
+    return _user_paths("prompt_dirs", explicit, env, _read_config(env))
 
 
 def task_files(
@@ -422,53 +422,49 @@ def task_files(
 ) -> tuple[Path, ...]:
     """The task files to load: ``explicit``, ``LLMEXTRACT_TASKS_FILE``, the config file's."""
     env = os.environ if env is None else env
-    return _task_files(explicit, env, _read_config(env))
+    return _user_paths("tasks_files", explicit, env, _read_config(env))
 
 
-def _named_paths(
+_UserPaths = Literal["prompt_dirs", "tasks_files"]
+# For each kind: its variable, its option, the check a path must pass, what to say if not.
+_USER_PATHS: dict[_UserPaths, tuple[str, str, Callable[[Path], bool], str]] = {
+    "prompt_dirs": (
+        "LLMEXTRACT_PROMPTS_DIR",
+        "--prompts-dir",
+        Path.is_dir,
+        "prompts folder {path} ({where}) is not a folder: create it, or fix the path",
+    ),
+    "tasks_files": (
+        "LLMEXTRACT_TASKS_FILE",
+        "--tasks-file",
+        Path.is_file,
+        "task file {path} ({where}) does not exist: fix the path",
+    ),
+}
+
+
+def _user_paths(
+    kind: _UserPaths,
     explicit: Sequence[Path] | None,
     env: Mapping[str, str],
     config: dict[str, Any],
-    variable: str,
-    key: str,
-    option: str,
-) -> list[tuple[Path, str]]:
-    """Paths named on the command line, in ``variable`` and in the config file's ``key``
-    (relative to the config file), each with how it was named."""
+) -> tuple[Path, ...]:
+    """The user's prompt folders or task files, first found first: named on the command
+    line, in the variable, in the config file's ``kind`` (relative to the config file),
+    then (prompt folders) the user prompts folder; one named that is not there is a
+    ConfigError saying how it was named."""
+    variable, option, exists, problem = _USER_PATHS[kind]
     named = [(Path(p), option) for p in explicit or ()]
     named += [(Path(p), variable) for p in env.get(variable, "").split(os.pathsep) if p]
     folder = config_path(env).parent
-    named += [(folder / p, f"{key} in {config_path(env)}") for p in config.get(key) or ()]
-    return named
-
-
-def _prompt_folders(
-    explicit: Sequence[Path] | None, env: Mapping[str, str], config: dict[str, Any]
-) -> tuple[Path, ...]:
-    named = _named_paths(
-        explicit, env, config, "LLMEXTRACT_PROMPTS_DIR", "prompt_dirs", "--prompts-dir"
-    )
+    named += [(folder / p, f"{kind} in {config_path(env)}") for p in config.get(kind) or ()]
     for path, where in named:
-        if not path.is_dir():
-            raise ConfigError(
-                f"prompts folder {path} ({where}) is not a folder: create it, or fix the path"
-            )
-    folders = [path for path, _ in named]
-    if user_prompts_path().is_dir():
-        folders.append(user_prompts_path())
-    return tuple(dict.fromkeys(folders))
-
-
-def _task_files(
-    explicit: Sequence[Path] | None, env: Mapping[str, str], config: dict[str, Any]
-) -> tuple[Path, ...]:
-    named = _named_paths(
-        explicit, env, config, "LLMEXTRACT_TASKS_FILE", "tasks_files", "--tasks-file"
-    )
-    for path, where in named:
-        if not path.is_file():
-            raise ConfigError(f"task file {path} ({where}) does not exist: fix the path")
-    return tuple(dict.fromkeys(path for path, _ in named))
+        if not exists(path):
+            raise ConfigError(problem.format(path=path, where=where))
+    paths = [path for path, _ in named]
+    if kind == "prompt_dirs" and user_prompts_path().is_dir():
+        paths.append(user_prompts_path())
+    return tuple(dict.fromkeys(paths))
 
 
 def config_path(env: Mapping[str, str] | None = None) -> Path:

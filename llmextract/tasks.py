@@ -420,28 +420,51 @@ def _line_of(error: BaseException, path: Path) -> str:
 
 
 def _load_entry_points() -> None:
+    """Load every ``llmextract.tasks`` entry point once: a module that declares tasks when
+    imported, or a list of :func:`task` declarations; a ``prompts`` folder beside the module
+    is searched for their prompts, as beside a task file."""
     global _entry_points_loaded, _declaring, _declaring_from
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
     for point in entry_points(group=ENTRY_POINTS):
+        label = f"entry point {point.name} = {point.value} ({ENTRY_POINTS})"
+        # A module imported before (by a task file, say) declares nothing on this load.
+        imported = point.module in sys.modules
         _declaring, _declaring_from = [], None
         try:
             loaded = point.load()
             declared = list(_declaring)
-        except ConfigError:
-            raise
+        except ConfigError as error:
+            # task() names no file here ("task(): ..."): the entry point is where to look.
+            said = str(error).removeprefix("task(): ")
+            raise ConfigError(f"{label}: {said}") from None
         except Exception as error:  # a plugin's code: whatever it raises is for its author
             raise ConfigError(
-                f"entry point {point.name} = {point.value} ({ENTRY_POINTS}) does not load "
-                f"({type(error).__name__}: {error}): fix or uninstall the package"
+                f"{label} does not load ({type(error).__name__}: {error}): fix or uninstall "
+                "the package"
             ) from None
         finally:
             _declaring, _declaring_from = None, None
         if isinstance(loaded, list | tuple):
             declared += [s for s in loaded if isinstance(s, TaskSpec) and s not in declared]
+        if not declared and not imported:
+            raise ConfigError(
+                f"{label} declares no task: point it at a module that calls task(), or at a "
+                "list of task() declarations"
+            )
+        module_file = getattr(sys.modules.get(point.module), "__file__", None)
+        folder = None if module_file is None else Path(module_file).parent / "prompts"
+        prompts = folder if folder is not None and folder.is_dir() else None
         origin = f"entry point {point.name}"
-        _register([s if s.origin != "task()" else replace(s, origin=origin) for s in declared])
+        _register(
+            [
+                s
+                if s.origin != "task()"
+                else replace(s, origin=origin, prompt_dir=s.prompt_dir or prompts)
+                for s in declared
+            ]
+        )
 
 
 def user_task_names() -> tuple[str, ...]:

@@ -153,7 +153,8 @@ def model_settings(
 ) -> Settings:
     """Settings from the options every command that asks a model takes; None is "not given"
     (the environment, the config file or the default decides). ``knobs`` are other fields
-    of :class:`Settings` (None: not given). The task files the settings name are loaded."""
+    of :class:`Settings` (None: not given). The task files the settings name are loaded
+    (:func:`user_tasks`)."""
     settings = Settings.from_env(
         profile=profile,
         base_url=base_url,
@@ -168,12 +169,13 @@ def model_settings(
         tasks_files=tasks_file,
         **knobs,
     )
-    load_task_files(settings.tasks_files)
+    user_tasks(tasks_file)
     return settings
 
 
 def user_tasks(tasks_file: list[Path] | None) -> None:
-    """Load the task files named by ``--tasks-file``, the environment and the config file."""
+    """Load the task files named by ``--tasks-file``, the environment and the config file
+    (the settings' ``tasks_files``, found the same way)."""
     load_task_files(task_files(tasks_file))
 
 
@@ -185,7 +187,8 @@ TaskOpt = Annotated[
         "--task",
         "-t",
         metavar="TASK",
-        help="quotes, events, stances, a task of a --tasks-file, or all; repeatable.",
+        help="quotes, events, stances, a task of a --tasks-file or of an installed package, "
+        "or all; repeatable.",
     ),
 ]
 TasksFileOpt = Annotated[
