@@ -76,11 +76,13 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     return Release(source, target)
 
 
-def test_the_sdist_carries_the_examples_whole(release: Release) -> None:
+@pytest.mark.parametrize("folder", ["examples/claims", "benchmarks"])
+def test_the_sdist_carries_what_the_readme_points_to(release: Release, folder: str) -> None:
     shipped = {p.relative_to(release.source) for p in release.source.rglob("*") if p.is_file()}
-    for path in EXAMPLE.rglob("*"):
-        if path.is_file():
-            assert path.relative_to(ROOT) in shipped
+    files = [p for p in (ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert files
+    for path in files:
+        assert path.relative_to(ROOT) in shipped
 
 
 def user_environment(site: Path, tools: Path) -> dict[str, str]:
