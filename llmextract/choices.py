@@ -156,12 +156,15 @@ class EventDecision(_Decision):
         if candidate is None:
             return None
         choice = self.type
-        if choice > len(candidate.types):
-            _substituted(g, "type", choice, candidate.types[0].value)
+        # An untyped candidate (an event PLOVER has no category for) offers its kind alone.
+        options = [t.value for t in candidate.types] or [str(candidate.kind)]
+        if choice > len(options):
+            _substituted(g, "type", choice, options[0])
             choice = 1
         start, end = candidate.sentence
         return Event(
-            type=candidate.types[choice - 1],
+            type=candidate.types[choice - 1] if candidate.types else None,
+            kind=None if candidate.types else candidate.kind,
             trigger=_span(g, candidate.start, candidate.end),
             actor=_mention(g, candidate.actor),
             recipient=_mention(g, candidate.recipient),
