@@ -34,6 +34,8 @@ __all__ = [
     "NOT_NAMES",
     "ORG_WORDS",
     "PLACES",
+    "POLARITY_THRESHOLD",
+    "POLARITY_WORDS",
     "SAYING",
     "STANCE_LEXICON",
     "STOPWORDS",
@@ -340,3 +342,22 @@ STANCE_LEXICON: tuple[tuple[str, Polarity], ...] = (
     ),
     ("discussed|discusses|examined|examines|commented on|comments on", "neutral"),
 )
+
+
+def _scores(name: str) -> tuple[dict[str, float], float]:
+    """(word -> score, threshold) of a data file of this package (``# threshold`` header)."""
+    text = (resources.files("llmextract.candidates") / name).read_text(encoding="utf-8")
+    scores, threshold = {}, 0.0
+    for line in text.splitlines():
+        key, _, value = line.partition("\t")
+        if key == "# threshold":
+            threshold = float(value)
+        elif line.strip() and line[0] != "#":
+            scores[key] = float(value)
+    return scores, threshold
+
+
+# Words' log-odds of favourable over unfavourable news sentences, and the summed score above
+# which a phrase reads as favourable: written by evals/scripts/derive_polarity.py from the
+# NewsMTSC train split (sentiment toward people in news sentences).
+POLARITY_WORDS, POLARITY_THRESHOLD = _scores("polarity.tsv")
