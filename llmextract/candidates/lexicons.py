@@ -304,7 +304,8 @@ FRAME_BOUNDARY = _wordset(
     """and but or nor that which who whom whose when where while after before as because
     if since until than said says say told tells in on at of for to with by from into
     onto over under near against during about through across between among amid since
-    without within toward towards including"""
+    without within toward towards including outside inside beyond behind around along
+    despite via like upon per"""
 )
 FRAME_AUXILIARY = _wordset(
     """was were is are be been being has have had will would could should may might must
