@@ -28,6 +28,7 @@ from llmextract.candidates import (
     find_events,
     find_quotes,
     find_stances,
+    phrase_polarity,
 )
 from llmextract.drafts import Draft, DraftList, Grounder, Source
 from llmextract.errors import PromptError
@@ -156,12 +157,15 @@ class EventDecision(_Decision):
         if candidate is None:
             return None
         choice = self.type
-        if choice > len(candidate.types):
-            _substituted(g, "type", choice, candidate.types[0].value)
+        # An untyped candidate (an event PLOVER has no category for) offers its kind alone.
+        options = [t.value for t in candidate.types] or [str(candidate.kind)]
+        if choice > len(options):
+            _substituted(g, "type", choice, options[0])
             choice = 1
         start, end = candidate.sentence
         return Event(
-            type=candidate.types[choice - 1],
+            type=candidate.types[choice - 1] if candidate.types else None,
+            kind=None if candidate.types else candidate.kind,
             trigger=_span(g, candidate.start, candidate.end),
             actor=_mention(g, candidate.actor),
             recipient=_mention(g, candidate.recipient),
@@ -196,7 +200,17 @@ class StancePolarityDecision(_Decision):
 
     def ground(self, g: Grounder) -> Stance | None:
         candidate: StanceCandidate | None = self.candidate(g)
-        return None if candidate is None else _stance(g, candidate, self.polarity)
+        if candidate is None:
+            return None
+        polarity = self.polarity
+        if candidate.options and polarity not in candidate.options:
+            # The code's guess in its place: the hint, else the phrase's lexicon polarity.
+            hint = candidate.polarity_hint or phrase_polarity(candidate.text)
+            polarity = hint if hint in candidate.options else candidate.options[0]
+            g.notes.append(
+                ("polarity", f"polarity {self.polarity} was not offered; used {polarity}")
+            )
+        return _stance(g, candidate, polarity)
 
 
 def _stance(g: Grounder, candidate: StanceCandidate, polarity: Polarity) -> Stance:

@@ -227,7 +227,7 @@ def _show(
         return {
             "trigger": candidate.text,
             "sentence": _clip(passage[start:end]),
-            "types": [str(t) for t in candidate.types],
+            "types": [str(t) for t in candidate.types] or [candidate.kind],
         }
     assert isinstance(candidate, StanceCandidate)
     holder = candidate.holder

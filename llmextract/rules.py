@@ -11,7 +11,8 @@ usage. ``prompts`` names the choice prompts whose candidate finders made the rec
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import llmextract
 from llmextract.article import Article
@@ -19,7 +20,7 @@ from llmextract.errors import ConfigError
 from llmextract.evaluation.baselines import rule_extract
 from llmextract.extract import parse_tasks
 from llmextract.prompts import load_prompt
-from llmextract.schemas import TASKS, DocumentResult
+from llmextract.schemas import TASKS, DocumentResult, Task
 
 __all__ = ["RULES", "extract_rules", "rule_prompts", "rule_tasks"]
 
@@ -45,8 +46,14 @@ def rule_prompts(tasks: Iterable[str]) -> dict[str, str]:
     return {task: load_prompt(task, style="choose").id for task in rule_tasks(tasks)}
 
 
-def extract_rules(article: Article, tasks: Iterable[str] = TASKS) -> DocumentResult:
-    """The rules system's records of ``tasks`` in ``article``, grounded as the model's are."""
+def extract_rules(
+    article: Article,
+    tasks: Iterable[str] = TASKS,
+    *,
+    given: Mapping[Task, Sequence[Any]] | None = None,
+) -> DocumentResult:
+    """The rules system's records of ``tasks`` in ``article``, grounded as the model's are;
+    a task in ``given`` decides those candidates instead of finding its own."""
     started = time.perf_counter()
     result = DocumentResult(
         id=article.id,
@@ -58,6 +65,7 @@ def extract_rules(article: Article, tasks: Iterable[str] = TASKS) -> DocumentRes
         llmextract_version=llmextract.__version__,
     )
     for task in rule_tasks(tasks):
-        setattr(result, task, rule_extract(article.text, task))
+        found = (given or {}).get(task)
+        setattr(result, task, rule_extract(article.text, task, given=found))
     result.seconds = round(time.perf_counter() - started, 3)
     return result

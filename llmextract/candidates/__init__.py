@@ -27,7 +27,7 @@ from __future__ import annotations
 from llmextract.candidates.events import EventCandidate, find_events
 from llmextract.candidates.mentions import Mention, find_mentions
 from llmextract.candidates.quotes import QuoteCandidate, find_quotes
-from llmextract.candidates.stances import StanceCandidate, find_stances
+from llmextract.candidates.stances import StanceCandidate, find_stances, phrase_polarity
 
 __all__ = [
     "EventCandidate",
@@ -38,4 +38,5 @@ __all__ = [
     "find_mentions",
     "find_quotes",
     "find_stances",
+    "phrase_polarity",
 ]

@@ -22,12 +22,20 @@ __all__ = [
     "DERIVED_CUES",
     "DOTTED_TITLES",
     "EVENT_LEXICON",
+    "FRAME_AUXILIARY",
+    "FRAME_BOUNDARY",
+    "FRAME_DETERMINER",
+    "FRAME_NOT_OBJECT",
+    "FRAME_PASSIVE",
     "INVERTING",
+    "KAIROS_FRAMES",
     "MONTHS",
     "NEEDS_AID_OBJECT",
     "NOT_NAMES",
     "ORG_WORDS",
     "PLACES",
+    "POLARITY_THRESHOLD",
+    "POLARITY_WORDS",
     "SAYING",
     "STANCE_LEXICON",
     "STOPWORDS",
@@ -274,6 +282,47 @@ AID_OBJECT = re.compile(
     re.IGNORECASE,
 )
 
+# --------------------------------------------------------------------------- KAIROS events
+
+
+def _frames(name: str) -> tuple[tuple[str, tuple[str, ...], tuple[str | None, ...], bool], ...]:
+    """(kind, trigger forms, (subject, agent, patient) slots, has a place) per line of a data
+    file of this package; ``-`` is no slot."""
+    text = (resources.files("llmextract.candidates") / name).read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if line.strip() and line[0] != "#":
+            kind, forms, subject, agent, patient, location = line.split("\t")
+            slots = tuple(None if s == "-" else s for s in (subject, agent, patient))
+            rows.append((kind, tuple(forms.split("|")), slots, location == "yes"))
+    return tuple(rows)
+
+
+# Words of an event's frame (:mod:`~llmextract.candidates.events`).
+# A phrase stops at punctuation or one of these words.
+FRAME_BOUNDARY = _wordset(
+    """and but or nor that which who whom whose when where while after before as because
+    if since until than said says say told tells in on at of for to with by from into
+    onto over under near against during about through across between among amid since
+    without within toward towards including outside inside beyond behind around along
+    despite via like upon per"""
+)
+FRAME_AUXILIARY = _wordset(
+    """was were is are be been being has have had will would could should may might must
+    also reportedly allegedly later then already just not never still again got get gets"""
+)
+FRAME_PASSIVE = _wordset("was were is are be been being got get gets")
+FRAME_DETERMINER = _wordset(
+    "the a an this that these those its his her their our your my any another each"
+)
+FRAME_NOT_OBJECT = _wordset(
+    """yesterday today tomorrow tonight last next this earlier later recently here there
+    now then again too also so very more most up down out off back away"""
+)
+# Event types of the KAIROS ontology, their trigger words and argument frames, written by
+# evals/scripts/derive_kairos.py from the ontology's keywords and templates.
+KAIROS_FRAMES = _frames("kairos.tsv")
+
 # --------------------------------------------------------------------------- stances
 
 # Stance verb forms ("|"-separated; spaces match any whitespace) and the polarity they suggest.
@@ -294,3 +343,22 @@ STANCE_LEXICON: tuple[tuple[str, Polarity], ...] = (
     ),
     ("discussed|discusses|examined|examines|commented on|comments on", "neutral"),
 )
+
+
+def _scores(name: str) -> tuple[dict[str, float], float]:
+    """(word -> score, threshold) of a data file of this package (``# threshold`` header)."""
+    text = (resources.files("llmextract.candidates") / name).read_text(encoding="utf-8")
+    scores, threshold = {}, 0.0
+    for line in text.splitlines():
+        key, _, value = line.partition("\t")
+        if key == "# threshold":
+            threshold = float(value)
+        elif line.strip() and line[0] != "#":
+            scores[key] = float(value)
+    return scores, threshold
+
+
+# Words' log-odds of favourable over unfavourable news sentences, and the summed score above
+# which a phrase reads as favourable: written by evals/scripts/derive_polarity.py from the
+# NewsMTSC train split (sentiment toward people in news sentences).
+POLARITY_WORDS, POLARITY_THRESHOLD = _scores("polarity.tsv")

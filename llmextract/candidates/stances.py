@@ -12,6 +12,12 @@ Rules (:func:`find_stances`)
       quotation marks and that/which/who/because/when/while/after/before.
     * The record spans the sentence, so a sentence gives at most one stance:
       the first verb that has a holder and a target.
+
+Phrase polarity (:func:`phrase_polarity`)
+    * The mean score of the phrase's words in ``POLARITY_WORDS`` (word log-odds of
+      favourable over unfavourable news sentences, derived from NewsMTSC train): support
+      above ``POLARITY_THRESHOLD``, else oppose. Neutral is never guessed: the phrases
+      it is for are given as stances, which take a side.
 """
 
 from __future__ import annotations
@@ -20,11 +26,16 @@ import re
 from dataclasses import dataclass
 
 from llmextract.candidates.document import SUBJECT_PRONOUNS, Document, finish, subject_before
-from llmextract.candidates.lexicons import STANCE_LEXICON, alternation
+from llmextract.candidates.lexicons import (
+    POLARITY_THRESHOLD,
+    POLARITY_WORDS,
+    STANCE_LEXICON,
+    alternation,
+)
 from llmextract.candidates.mentions import Mention
 from llmextract.schemas import Polarity
 
-__all__ = ["StanceCandidate", "find_stances"]
+__all__ = ["StanceCandidate", "find_stances", "phrase_polarity"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,8 @@ class StanceCandidate:
 
     ``holder`` is ``None`` for the article's own stance; ``polarity_hint`` is ``None`` when
     the code has no guess (a passage given by the caller, not found by a stance verb).
+    ``options`` are the polarities a decision may take (empty: any); an answer outside them
+    is replaced by the hint (else :func:`phrase_polarity`) when offered, else the first.
     """
 
     start: int
@@ -41,6 +54,7 @@ class StanceCandidate:
     holder: Mention | None
     target: str
     polarity_hint: Polarity | None
+    options: tuple[Polarity, ...] = ()
 
 
 _STANCE_POLARITY = {
@@ -56,6 +70,17 @@ _STANCE_VERB = re.compile(
 _TARGET_STOP = re.compile(
     r"[,.;:!?()\"\u201c\u201d]|\b(?:that|which|who|because|when|while|after|before)\b"
 )
+
+
+_PHRASE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def phrase_polarity(phrase: str) -> Polarity:
+    """Support or oppose for a phrase that takes a side; see the module docstring."""
+    words = set(_PHRASE_WORD.findall(phrase.lower()))
+    known = [POLARITY_WORDS[w] for w in words if w in POLARITY_WORDS]
+    score = sum(known) / len(known) if known else 0.0
+    return "support" if score > POLARITY_THRESHOLD else "oppose"
 
 
 def find_stances(text: str, *, limit: int | None = None) -> list[StanceCandidate]:

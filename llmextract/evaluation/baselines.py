@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import instructor
@@ -37,15 +38,25 @@ def _best_guess(task: Task, candidate: Any) -> dict[str, Any]:
 
 
 def rule_extract(
-    text: str, task: Task, *, chunk_chars: int = 6000, overlap_chars: int = 400
+    text: str,
+    task: Task,
+    *,
+    chunk_chars: int = 6000,
+    overlap_chars: int = 400,
+    given: Sequence[Any] | None = None,
 ) -> list[Any]:
     """Records of ``task`` from candidates alone, chunked and merged as the embedded model's
     (its profile's chunk size, the default overlap), so that a model that keeps every
-    default gives exactly these."""
+    default gives exactly these. ``given`` candidates (offsets into ``text``) are decided
+    instead of the ones the code finds, over the whole text."""
     prompt = load_prompt(task, style="choose")
     records: list[Any] = []
-    for chunk in make_chunks(text, max_chars=chunk_chars, overlap_chars=overlap_chars):
-        for request in prompt.render_requests(chunk.text, find_candidates(task, chunk.text)):
+    chunks = make_chunks(text, max_chars=chunk_chars, overlap_chars=overlap_chars)
+    if given is not None:
+        chunks = make_chunks(text, max_chars=max(len(text), 1), overlap_chars=0)
+    for chunk in chunks:
+        found = find_candidates(task, chunk.text) if given is None else tuple(given)
+        for request in prompt.render_requests(chunk.text, found):
             decisions = [_best_guess(task, c) for c in request.candidates]
             context = grounding_context(
                 chunk.text, offset=chunk.start, candidates=request.candidates

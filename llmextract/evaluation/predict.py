@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, Literal
 
 from llmextract.article import Article
-from llmextract.candidates import Mention, StanceCandidate
+from llmextract.candidates import Mention, StanceCandidate, phrase_polarity
 from llmextract.client import ModelClient
 from llmextract.errors import ConfigError, LLMExtractError
 from llmextract.evaluation.baselines import naive_extract
@@ -20,7 +20,7 @@ from llmextract.gold import GoldDocument
 from llmextract.pool import ordered_map
 from llmextract.prompts import load_prompt
 from llmextract.rules import extract_rules
-from llmextract.schemas import DocumentResult, Task
+from llmextract.schemas import DocumentResult, Polarity, Task
 from llmextract.settings import Settings
 
 __all__ = ["SYSTEMS", "Prediction", "System", "given_stances", "predict"]
@@ -51,17 +51,19 @@ async def predict(
     on_done: Callable[[Prediction], None] | None = None,
     examples: Mapping[str, Sequence[Example]] | None = None,
     given_spans: bool = False,
+    labels: Sequence[Polarity] = (),
 ) -> AsyncGenerator[tuple[GoldDocument, Prediction], None]:
     """Each document with its prediction, in input order, as they come; failures become error
     predictions. ``documents`` is read as the work goes, so that memory stays flat.
 
-    With ``given_spans`` (stances, llmextract only) the model is offered each gold stance's
-    evidence phrase and target and only classifies its polarity: see :func:`given_stances`.
+    With ``given_spans`` (stances; llmextract or rules) each gold stance's evidence phrase
+    and target is offered and only its polarity is decided, among ``labels`` when given:
+    see :func:`given_stances`. The rules take the phrase's lexicon polarity.
     """
-    if given_spans and (system != "llmextract" or list(tasks) != ["stances"]):
+    if given_spans and (system == "naive" or list(tasks) != ["stances"]):
         raise ConfigError(
-            "given spans are classified by the model: use them with --system llmextract "
-            "and --task stances"
+            "given spans are classified, not found: use them with --system llmextract or "
+            "rules and --task stances"
         )
 
     async def one(
@@ -71,7 +73,9 @@ async def predict(
         started = time.perf_counter()
         try:
             given: dict[Task, Sequence[Any]] | None = (
-                {"stances": given_stances(document)} if given_spans else None
+                {"stances": given_stances(document, labels, hint=system == "rules")}
+                if given_spans
+                else None
             )
             prediction = await _run(
                 document, wanted, system, settings, prompts, client, examples, given
@@ -93,9 +97,13 @@ async def predict(
             yield pair
 
 
-def given_stances(document: GoldDocument) -> list[StanceCandidate]:
+def given_stances(
+    document: GoldDocument, labels: Sequence[Polarity] = (), *, hint: bool = False
+) -> list[StanceCandidate]:
     """The document's gold stances as candidates: evidence phrase, target and holder (none:
-    the article's own stance), with no polarity hint, so the model's label is its own."""
+    the article's own stance), to be decided among ``labels`` (empty: any). With ``hint``
+    each carries the phrase's lexicon polarity (:func:`phrase_polarity`, the rules'
+    answer); without, none, so that the model's label is its own."""
     return [
         StanceCandidate(
             start=stance.evidence.start,
@@ -111,7 +119,8 @@ def given_stances(document: GoldDocument) -> list[StanceCandidate]:
                 stance.holder_name or stance.holder.text,
             ),
             target=stance.target,
-            polarity_hint=None,
+            polarity_hint=phrase_polarity(stance.evidence.text) if hint else None,
+            options=tuple(labels),
         )
         for stance in document.stances
     ]
@@ -139,7 +148,8 @@ async def _run(
         )
         return Prediction(document.id, result)
     if system == "rules":
-        return Prediction(document.id, extract_rules(Article(document.id, document.text), tasks))
+        result = extract_rules(Article(document.id, document.text), tasks, given=given)
+        return Prediction(document.id, result)
     assert client is not None
     result = DocumentResult(
         id=document.id,

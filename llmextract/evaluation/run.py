@@ -18,7 +18,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 from llmextract.errors import ConfigError, InputError
 from llmextract.evaluation.generic import iter_gold
@@ -31,7 +31,7 @@ from llmextract.extract import parse_tasks
 from llmextract.gold import GoldDocument
 from llmextract.results import ResultLine, read_results
 from llmextract.rules import rule_tasks
-from llmextract.schemas import Task
+from llmextract.schemas import Polarity, Task
 from llmextract.settings import Settings
 
 __all__ = ["EvalConfig", "documents_to_score", "load_eval_config", "run_eval"]
@@ -59,6 +59,9 @@ class EvalConfig:
     # The model classifies the gold records' labels instead of finding records (stances:
     # the polarity of each annotated phrase); scored by per-class F1 under "labels".
     given_spans: bool = False
+    # The polarities a given stance may take (e.g. ["support", "oppose"] for a gold set with
+    # no neutral label); empty: support, oppose and neutral. Needs given_spans.
+    labels: list[str] = field(default_factory=list)
     # Keep each document's predictions in the run record (None: up to KEEP_PREDICTIONS_UP_TO
     # documents); the HTML report needs them, compare does not.
     keep_predictions: bool | None = None
@@ -91,6 +94,15 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
         raise ConfigError(f"unknown system {config.system!r}: use one of {', '.join(SYSTEMS)}")
     if config.criterion not in get_args(SpanCriterion):
         raise ConfigError(f"unknown criterion {config.criterion!r}: use exact, iou or token")
+    polarities = get_args(Polarity)
+    if wrong := [label for label in config.labels if label not in polarities]:
+        raise ConfigError(
+            f"unknown stance labels {wrong}: labels are some of {', '.join(polarities)}"
+        )
+    if config.labels and not config.given_spans:
+        raise ConfigError(
+            "labels restrict the polarity of given stances: add given_spans = true or remove labels"
+        )
     return config
 
 
@@ -207,6 +219,7 @@ async def _score_system(
         on_done=on_done,
         examples=examples,
         given_spans=config.given_spans,
+        labels=[cast(Polarity, label) for label in config.labels],
     )
     async with aclosing(predictions):
         async for gold, prediction in predictions:

@@ -181,7 +181,8 @@ def _items(task: Task, article: str) -> list[JSONDict]:
     if task == "events":
         return [
             {
-                "type": str(e.types[0]),
+                "type": str(e.types[0]) if e.types else None,
+                "kind": None if e.types else e.kind,
                 "trigger": e.text,
                 "actor": _mention(e.actor),
                 "recipient": _mention(e.recipient),
