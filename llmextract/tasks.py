@@ -36,8 +36,8 @@ import json
 import re
 import sys
 import types
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -45,6 +45,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from llmextract.candidates import find_events, find_quotes, find_stances
 from llmextract.drafts import (
     Draft,
     DraftList,
@@ -96,7 +97,14 @@ class TaskSpec:
     span that places a record (``key``), its default prompt (``template``, None: the newest
     copy prompt) and where it was declared (``origin``: ``built-in``, a file, an entry
     point). ``spans`` and ``labels`` name the record's span and label fields (dotted for
-    nested ones); ``prompt_dir`` is the ``prompts`` folder beside its task file."""
+    nested ones); ``prompt_dir`` is the ``prompts`` folder beside its task file.
+
+    ``identity``: the fields besides the key span that make a record itself, so that two
+    records on one passage are merged across chunks only when these agree (two holders may
+    share evidence); spans and text compare case-blind. ``finder``: the code that finds
+    candidates in a passage for the task's choice prompts (None: copy prompts only).
+    ``styles``: span field -> the CSS class the HTML view draws it with (a field without
+    one gets a colour of its own, named in the legend)."""
 
     name: str
     record: type[BaseModel]
@@ -107,20 +115,32 @@ class TaskSpec:
     prompt_dir: Path | None = None
     spans: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ()
+    finder: Callable[..., Sequence[Any]] | None = None
+    styles: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def builtin(self) -> bool:
-        return self.name in TASKS
 
-
+_ARGUMENTS = ("actor", "recipient", "location", "time")
 _BUILTIN = {
     spec.name: spec
     for spec in (
-        TaskSpec("quotes", Quote, QuoteList, "content"),
-        TaskSpec("events", Event, EventList, "trigger"),
-        TaskSpec("stances", Stance, StanceList, "evidence"),
+        TaskSpec(
+            "quotes", Quote, QuoteList, "content", spans=("content", "speaker", "cue"),
+            labels=("kind",), finder=find_quotes,
+            styles={"content": "q-content", "speaker": "q-speaker", "cue": "q-cue"},
+        ),
+        TaskSpec(
+            "events", Event, EventList, "trigger", spans=("trigger", *_ARGUMENTS),
+            labels=("type",), identity=("type", "kind", "actor"), finder=find_events,
+            styles={"trigger": "e-trigger", **dict.fromkeys(_ARGUMENTS, "e-arg")},
+        ),
+        TaskSpec(
+            "stances", Stance, StanceList, "evidence", spans=("evidence", "holder"),
+            labels=("polarity",), identity=("holder", "target", "polarity"),
+            finder=find_stances, styles={"evidence": "s-evidence", "holder": "s-holder"},
+        ),
     )
-}
+}  # fmt: skip
 _user: dict[str, TaskSpec] = {}
 _loaded_files: set[Path] = set()
 _entry_points_loaded = False
@@ -474,10 +494,8 @@ def record_model(name: str) -> type[BaseModel]:
 
 def records_of(result: DocumentResult, name: str) -> list[Any]:
     """The records of task ``name`` in ``result``, as their record model."""
-    spec = get_task(name)
-    if spec.builtin:
-        return list(getattr(result, name))
-    return [spec.record.model_validate(r) for r in result.records.get(name, [])]
+    record = get_task(name).record
+    return [record.model_validate(r) for r in result.stored(name)]
 
 
 # --- answers from gold -----------------------------------------------------------------------
