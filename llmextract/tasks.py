@@ -62,6 +62,7 @@ __all__ = [
     "SpanText",
     "TaskSpec",
     "check_gold_records",
+    "copied_record",
     "copy_answer",
     "get_task",
     "load_task_files",
@@ -104,7 +105,9 @@ class TaskSpec:
     share evidence); spans and text compare case-blind. ``finder``: the code that finds
     candidates in a passage for the task's choice prompts (None: copy prompts only).
     ``styles``: span field -> the CSS class the HTML view draws it with (a field without
-    one gets a colour of its own, named in the legend)."""
+    one gets a colour of its own, named in the legend). ``answer``: a gold record (as JSON)
+    written as the model writes it in a worked example, None if it cannot be shown as one
+    (None: as :func:`copy_answer` writes it)."""
 
     name: str
     record: type[BaseModel]
@@ -118,26 +121,68 @@ class TaskSpec:
     identity: tuple[str, ...] = ()
     finder: Callable[..., Sequence[Any]] | None = None
     styles: Mapping[str, str] = field(default_factory=dict)
+    answer: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
 
 
-_ARGUMENTS = ("actor", "recipient", "location", "time")
+_ARGUMENTS = ("actor", "recipient", "location", "time")  # an event's spans besides its trigger
+
+
+def _text(span: Mapping[str, Any] | None) -> str | None:
+    return None if span is None else str(span["text"])
+
+
+def _quote_answer(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "content": _text(record["content"]),
+        "speaker": _text(record["speaker"]) or "",
+        "speaker_name": record["speaker_name"],
+        "cue": _text(record["cue"]) or "",
+        "kind": record["kind"],
+    }
+
+
+def _event_answer(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    if record["type"] is None:  # an event of no PLOVER type cannot be shown as an answer
+        return None
+    return {
+        "type": record["type"],
+        "trigger": _text(record["trigger"]),
+        **{role: _text(record[role]) for role in _ARGUMENTS},
+        "summary": record["summary"],
+    }
+
+
+def _stance_answer(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    if record["holder"] is None:  # nor a stance without a holder
+        return None
+    return {
+        "holder": _text(record["holder"]),
+        "holder_name": record["holder_name"],
+        "target": record["target"],
+        "polarity": record["polarity"],
+        "evidence": _text(record["evidence"]),
+    }
+
+
 _BUILTIN = {
     spec.name: spec
     for spec in (
         TaskSpec(
             "quotes", Quote, QuoteList, "content", spans=("content", "speaker", "cue"),
-            labels=("kind",), finder=find_quotes,
+            labels=("kind",), finder=find_quotes, answer=_quote_answer,
             styles={"content": "q-content", "speaker": "q-speaker", "cue": "q-cue"},
         ),
         TaskSpec(
             "events", Event, EventList, "trigger", spans=("trigger", *_ARGUMENTS),
             labels=("type",), identity=("type", "kind", "actor"), finder=find_events,
+            answer=_event_answer,
             styles={"trigger": "e-trigger", **dict.fromkeys(_ARGUMENTS, "e-arg")},
         ),
         TaskSpec(
             "stances", Stance, StanceList, "evidence", spans=("evidence", "holder"),
             labels=("polarity",), identity=("holder", "target", "polarity"),
             finder=find_stances, styles={"evidence": "s-evidence", "holder": "s-holder"},
+            answer=_stance_answer,
         ),
     )
 }  # fmt: skip
@@ -521,13 +566,19 @@ def copy_answer(
     ``passage`` (which starts at ``offset`` in the article), made from the task's gold
     records (spans as ``{"start", "end", "text"}`` into the article, labels as values):
     every record whose key span lies in the passage, each span copied as its text."""
-    spec = get_task(name)
-    items = []
-    for record in gold:
-        copied = _copied(dict(record), passage, offset)
-        if copied.get(spec.key) is not None:
-            items.append({k: v for k, v in copied.items() if v is not None})
-    return {name: items}
+    items = [copied_record(name, record, passage, offset) for record in gold]
+    return {name: [item for item in items if item is not None]}
+
+
+def copied_record(
+    name: str, record: Mapping[str, Any], passage: str, offset: int = 0
+) -> dict[str, Any] | None:
+    """One gold record of task ``name`` as :func:`copy_answer` writes it (empty fields left
+    out); None if its key span is not in the passage."""
+    copied = _copied(dict(record), passage, offset)
+    if copied.get(get_task(name).key) is None:
+        return None
+    return {k: v for k, v in copied.items() if v is not None}
 
 
 def check_gold_records(name: str, records: Sequence[Any]) -> list[BaseModel]:

@@ -60,6 +60,9 @@ class UserGold(GoldDocument):
 
     records: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
 
+    def stored(self, task: str) -> list[Any]:
+        return self.records[task] if task in self.records else super().stored(task)
+
     @model_validator(mode="after")
     def _records_are_in_the_text(self) -> UserGold:
         for name, records in self.records.items():
