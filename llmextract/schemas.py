@@ -206,6 +206,10 @@ class DocumentResult(BaseModel):
         else:
             self.records[task] = [r.model_dump(mode="json") for r in records]
 
+    def tasks(self) -> tuple[Task, ...]:
+        """The tasks whose records it holds: the built-in ones, then the user tasks'."""
+        return (*TASKS, *self.records)
+
     def stored(self, task: Task) -> list[Any]:
         """``task``'s records as kept (a user task's as JSON, see :meth:`store`)."""
         return list(getattr(self, task)) if task in TASKS else self.records.get(task, [])

@@ -65,6 +65,7 @@ __all__ = [
     "copied_record",
     "copy_answer",
     "get_task",
+    "known_task",
     "load_task_files",
     "record_model",
     "records_of",
@@ -531,6 +532,13 @@ def get_task(name: str) -> TaskSpec:
             "in a task file: --tasks-file FILE)"
         )
     return _user[name]
+
+
+def known_task(name: str) -> TaskSpec | None:
+    """The task named ``name`` if it is declared here (built in, or its task file loaded)."""
+    if name not in _BUILTIN:
+        _load_entry_points()
+    return _BUILTIN.get(name) or _user.get(name)
 
 
 def record_model(name: str) -> type[BaseModel]:
