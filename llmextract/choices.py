@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -25,14 +25,12 @@ from llmextract.candidates import (
     Mention,
     QuoteCandidate,
     StanceCandidate,
-    find_events,
-    find_quotes,
-    find_stances,
     phrase_polarity,
 )
 from llmextract.drafts import Draft, DraftList, Grounder, Source
 from llmextract.errors import PromptError
 from llmextract.schemas import Event, Polarity, Quote, Span, Stance, Task
+from llmextract.tasks import get_task
 
 __all__ = [
     "CONFIDENCE_MARGINS",
@@ -54,17 +52,16 @@ __all__ = [
 # with its likeliest alternatives and their log-probabilities, when a list asks for them.
 TOKEN_LOGPROBS = "llmextract.logprobs"  # noqa: S105 - a dictionary key, not a secret
 _FINDER_LIMIT = 10_000  # candidates per passage: in effect, all of them
-_FINDERS: dict[Task, Callable[..., Sequence[Any]]] = {
-    "quotes": find_quotes,
-    "events": find_events,
-    "stances": find_stances,
-}
 
 
 def find_candidates(task: Task, passage: str) -> tuple[Any, ...]:
     """What the code finds in ``passage`` for a choice prompt of ``task`` to offer the model
-    (:mod:`llmextract.candidates` records, offsets into ``passage``)."""
-    return tuple(_FINDERS[task](passage, limit=_FINDER_LIMIT))
+    (:mod:`llmextract.candidates` records, offsets into ``passage``), by the task's
+    :attr:`~llmextract.tasks.TaskSpec.finder`."""
+    finder = get_task(task).finder
+    if finder is None:
+        raise PromptError(f"{task} has copy prompts only: no code finds its candidates")
+    return tuple(finder(passage, limit=_FINDER_LIMIT))
 
 
 def _span(g: Grounder, start: int, end: int) -> Span:

@@ -77,7 +77,6 @@ _WRITER = frozenset({"writer", "the writer", "author", "the author", "article", 
 
 
 _SOURCE = "llmextract.source"  # the key of the validation context that grounding reads
-_NOUNS: dict[Task, str] = {"quotes": "quote", "events": "event", "stances": "stance"}
 
 Corrected = tuple[Any, Correction]  # a correction with the record it belongs to
 
@@ -293,8 +292,7 @@ def _place(task: Task, source: Source, index: int, passage: Span | None = None) 
 
 
 def _at(task: Task, start: int, end: int, text: str) -> str:
-    noun = _NOUNS.get(task) or task.removesuffix("s")  # a user task's: its name, singular
-    return f"the {noun} at {start}-{end} ({_shown(text)!r})"
+    return f"the {task.removesuffix('s')} at {start}-{end} ({_shown(text)!r})"
 
 
 class Draft(BaseModel):

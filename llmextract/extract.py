@@ -50,17 +50,7 @@ from llmextract.prompts import (
     load_prompt,
 )
 from llmextract.retry import document_deadline
-from llmextract.schemas import (
-    TASKS,
-    Correction,
-    DocumentResult,
-    Dropped,
-    Event,
-    Span,
-    Stance,
-    Task,
-    Usage,
-)
+from llmextract.schemas import TASKS, Correction, DocumentResult, Dropped, Span, Task, Usage
 from llmextract.settings import Settings
 from llmextract.tasks import get_task, load_task_files, task_names
 
@@ -105,7 +95,7 @@ def prompt_for(
             )
         prompts = prompts.get(task)
     spec = get_task(task)
-    if not spec.builtin:  # a user task has copy prompts only (no code finds its candidates)
+    if spec.finder is None:  # copy prompts only: no code finds the task's candidates
         return load_prompt(task, prompts or spec.template, style="copy", dirs=dirs)
     prompt = load_prompt(task, prompts, style=style, dirs=dirs)
     if prompt.style == "copy" and style == "choose":
@@ -189,10 +179,7 @@ async def aextract(
         llmextract_version=llmextract.__version__,
     )
     for prompt, (records, corrected, dropped) in zip(chosen, answers, strict=True):
-        if prompt.task in TASKS:
-            setattr(result, prompt.task, records)
-        else:
-            result.records[prompt.task] = [r.model_dump(mode="json") for r in records]
+        result.store(prompt.task, records)
         result.corrected.extend(corrected)
         result.dropped.extend(dropped)
     result.seconds = round(time.perf_counter() - started, 3)
@@ -269,7 +256,7 @@ async def _extract_task(
         found.add(
             await _extract_passage(model, prompt, text, chunk.start, chunk.end, usage, depth=0)
         )
-    records = merge_records(found.records)
+    records = merge_records(found.records, get_task(prompt.task).identity)
     return records, _corrections_of(records, found.corrected), found.dropped
 
 
@@ -416,14 +403,16 @@ def _halves(passage: str) -> tuple[int, int] | None:
     return first, second
 
 
-def merge_records(records: list[Any]) -> list[Any]:
+def merge_records(records: list[Any], identity: Sequence[str] = ()) -> list[Any]:
     """Records in text order; one of each record found twice in overlapping chunks (and a
-    quote nested in another merged into it). The rules system merges its records the same
-    way, so that a model that keeps every default gives exactly the rules' records."""
+    quote nested in another merged into it): two records on one passage are one when their
+    ``identity`` fields (:attr:`~llmextract.tasks.TaskSpec.identity`) agree. The rules
+    system merges its records the same way, so that a model that keeps every default gives
+    exactly the rules' records."""
     kept: list[Any] = []
     by_identity: dict[tuple[Any, ...], list[int]] = {}  # every kept record, not the latest few
     for record in sorted(records, key=lambda r: (r.passage.start, r.passage.end)):
-        places = by_identity.setdefault(_identity(record), [])
+        places = by_identity.setdefault(_identity(record, identity), [])
         same = [i for i in places if _same_passage(record.passage, kept[i].passage)]
         if not same:
             places.append(len(kept))
@@ -448,17 +437,15 @@ def _corrections_of(records: list[Any], corrected: list[Corrected]) -> list[Corr
     return [correction for record in records for correction in by_record.get(id(record), [])]
 
 
-def _identity(record: Any) -> tuple[Any, ...]:
-    """What besides its passage makes a record itself (two holders may share evidence)."""
-    if isinstance(record, Event):
-        return (Event, record.type, (record.kind or "").lower(), _text(record.actor))
-    if isinstance(record, Stance):
-        return (Stance, _text(record.holder), record.target.lower(), record.polarity)
-    return (type(record),)
+def _identity(record: Any, fields: Sequence[str]) -> tuple[Any, ...]:
+    """What besides its passage makes a record itself: its type and ``fields``, case-blind."""
+    return (type(record), *(_folded(getattr(record, name)) for name in fields))
 
 
-def _text(span: Span | None) -> str:
-    return "" if span is None else span.text.lower()
+def _folded(value: Any) -> Any:
+    if isinstance(value, Span):
+        value = value.text
+    return "" if value is None else value.lower() if isinstance(value, str) else value
 
 
 def _same_passage(a: Span, b: Span) -> bool:

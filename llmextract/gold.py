@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llmextract.schemas import Event, Quote, Span, Stance, Task
+from llmextract.schemas import TASKS, Event, Quote, Span, Stance, Task
 
 __all__ = ["GoldDocument", "GoldEvent", "GoldStance"]
 
@@ -51,10 +51,14 @@ class GoldDocument(BaseModel):
     stances: list[GoldStance] = Field(default_factory=list)
     meta: dict[str, Any] = Field(default_factory=dict)
 
+    def stored(self, task: Task) -> list[Any]:
+        """``task``'s gold records (a user task's as JSON, in a document that holds them)."""
+        return list(getattr(self, task)) if task in TASKS else []
+
     @model_validator(mode="after")
     def _spans_are_in_the_text(self) -> GoldDocument:
         text = self.text
-        for task in ("quotes", "events", "stances"):
+        for task in TASKS:
             records = getattr(self, task)
             for index, record in enumerate(records):
                 for where, span in _spans(record):

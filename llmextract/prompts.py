@@ -39,7 +39,7 @@ from llmextract.chunking import split_sentences
 from llmextract.drafts import DraftList
 from llmextract.errors import PromptError
 from llmextract.examples import Example
-from llmextract.schemas import TASKS, Task
+from llmextract.schemas import Task
 from llmextract.tasks import get_task, user_task_names
 
 __all__ = [
@@ -370,7 +370,7 @@ def _version(name: str) -> int:
 def _folders(dirs: Sequence[Path], task: Task | None = None) -> tuple[Path, ...]:
     """Where prompts are looked up, first found wins: ``dirs``, the ``prompts`` folders
     beside the task files of user tasks (``task``'s, or all), then the package."""
-    names = user_task_names() if task is None else [task] if task not in TASKS else []
+    names = user_task_names() if task is None else [task]
     beside = [get_task(name).prompt_dir for name in names]
     return tuple(dict.fromkeys((*dirs, *(d for d in beside if d is not None), prompt_dir())))
 
@@ -450,7 +450,7 @@ def _load_prompt(
     choose = _CHOOSE_MARK.match(source)
     kind: PromptStyle = "choose" if choose else "copy"
     _check_template(name, path, source, kind)
-    if choose and not spec.builtin:
+    if choose and spec.finder is None:
         raise PromptError(
             f"{path}: {task} has copy prompts only (code finds candidates for the built-in "
             "tasks alone): remove the {# llmextract: choose #} line"

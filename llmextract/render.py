@@ -15,23 +15,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance
+from llmextract.schemas import TASKS, DocumentResult, Event, Quote, Stance
+from llmextract.tasks import known_task
 
 __all__ = ["ViewDocument", "render_view", "view_model"]
-
-# role of a span -> CSS class; the page colours by these
-ROLES = {
-    ("quotes", "content"): "q-content",
-    ("quotes", "speaker"): "q-speaker",
-    ("quotes", "cue"): "q-cue",
-    ("events", "trigger"): "e-trigger",
-    ("events", "actor"): "e-arg",
-    ("events", "recipient"): "e-arg",
-    ("events", "location"): "e-arg",
-    ("events", "time"): "e-arg",
-    ("stances", "evidence"): "s-evidence",
-    ("stances", "holder"): "s-holder",
-}
 
 
 @dataclass(frozen=True)
@@ -44,20 +31,9 @@ class ViewDocument:
     error: str | None = None
 
 
-def _spans(task: str, record: Quote | Event | Stance) -> list[dict[str, Any]]:
-    spans = []
-    for name in type(record).model_fields:
-        value = getattr(record, name)
-        if isinstance(value, Span):
-            spans.append(
-                {"role": name, "css": ROLES[(task, name)], "start": value.start,
-                 "end": value.end, "text": value.text}
-            )  # fmt: skip
-    return spans
-
-
-def _label(record: Quote | Event | Stance) -> tuple[str, dict[str, str]]:
-    """What the side list says about a record, and the values the filters look at."""
+def _label(record: Any, spans: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
+    """What the side list says about a record, and the values the filters look at (those of
+    the built-in records: speaker, type); a user task's record as its fields."""
     if isinstance(record, Quote):
         who = record.speaker_name or (record.speaker.text if record.speaker else "unknown")
         return f"{who} ({record.kind}): {record.content.text}", {"speaker": who}
@@ -65,41 +41,56 @@ def _label(record: Quote | Event | Stance) -> tuple[str, dict[str, str]]:
         actor = f" by {record.actor.text}" if record.actor else ""
         kind = record.type.value if record.type is not None else record.kind or "untyped"
         return f"{kind}: {record.trigger.text}{actor}", {"type": kind}
-    who = record.holder_name or (record.holder.text if record.holder else "the writer")
-    return f"{who} {record.polarity} {record.target}: {record.evidence.text}", {"speaker": who}
+    if isinstance(record, Stance):
+        who = record.holder_name or (record.holder.text if record.holder else "the writer")
+        return f"{who} {record.polarity} {record.target}: {record.evidence.text}", {"speaker": who}
+    labels = [f"{k}={v}" for k, v in record.items() if isinstance(v, str | int | float)]
+    texts = [f"{span['role']}: {span['text']}" for span in spans]
+    return "; ".join(texts + labels), {}
 
 
-def _user_spans(value: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
-    """``(field, span)`` of every span in a user task's record as JSON (dotted, nested, in
-    lists: a list's spans share their field's name)."""
+def _spans(value: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """``(field, span)`` of every span in a record as JSON (dotted, nested, in lists: a
+    list's spans share their field's name)."""
     if isinstance(value, dict) and {"start", "end", "text"} <= set(value):
         return [(path, value)]
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in _user_spans(v, f"{path}.{k}" if path else k)]
+        return [s for k, v in value.items() for s in _spans(v, f"{path}.{k}" if path else k)]
     if isinstance(value, list):
-        return [s for v in value for s in _user_spans(v, path)]
+        return [s for v in value for s in _spans(v, path)]
     return []
 
 
-def _user_records(
-    task: str, records: list[dict[str, Any]], fields: list[str]
+def _shown(
+    task: str,
+    records: list[Any],
+    fields: dict[str, list[str]],
+    corrections: dict[tuple[str, int, int], list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    """A user task's records as the page draws them; each span field gets its own colour
-    (``fields`` collects the task's span fields in the order met)."""
+    """A task's records as the page draws them. A span field draws in its task's style
+    (:attr:`~llmextract.tasks.TaskSpec.styles`), else in a colour of its own: ``fields``
+    collects such fields per task, in the order met, for the legend. A record carries the
+    corrections filed under its key span (any of its spans, for a task not declared here)."""
+    spec = known_task(task)
+    styles = spec.styles if spec is not None else {}
+    own = fields.setdefault(task, []) if not styles else []
     shown = []
     for index, record in enumerate(records):
+        found = record if isinstance(record, dict) else record.model_dump(mode="json")
         spans = []
-        for name, span in _user_spans(record):
-            if name not in fields:
-                fields.append(name)
-            css = f"u-f{fields.index(name) % _USER_COLOURS}"
+        for name, span in _spans(found):
+            if name not in styles and name not in own:
+                own.append(name)
+            css = styles.get(name) or f"u-f{own.index(name) % _USER_COLOURS}"
             spans.append({"role": name, "css": css, "start": span["start"], "end": span["end"],
                           "text": span["text"]})  # fmt: skip
-        labels = [f"{k}={v}" for k, v in record.items() if isinstance(v, str | int | float)]
-        texts = [f"{span['role']}: {span['text']}" for span in spans]
+        keys = [span for span in spans if spec is None or span["role"] == spec.key]
+        places = [(task, span["start"], span["end"]) for span in keys]
+        label, facets = _label(record, spans)
         shown.append(
-            {"id": f"{task}-{index}", "task": task, "label": "; ".join(texts + labels),
-             "spans": spans, "corrections": []}
+            {"id": f"{task}-{index}", "task": task, "label": label, "spans": spans,
+             "corrections": next((corrections[p] for p in places if p in corrections), []),
+             **facets}
         )  # fmt: skip
     return shown
 
@@ -121,23 +112,10 @@ def view_model(
     for correction in result.corrected if result else []:
         where = (correction.task, correction.start, correction.end)
         corrections.setdefault(where, []).append(correction.model_dump(mode="json"))
-    for task in ("quotes", "events", "stances"):
-        for index, record in enumerate(getattr(result, task) if result else []):
-            label, facets = _label(record)
-            passage = record.passage
-            records.append(
-                {"id": f"{task}-{index}", "task": task, "label": label,
-                 "spans": _spans(task, record),
-                 "corrections": corrections.get((task, passage.start, passage.end), []),
-                 **facets}
-            )  # fmt: skip
     fields = {} if fields is None else fields
-    for task, found in result.records.items() if result else []:
-        shown = _user_records(task, found, fields.setdefault(task, []))
-        for record in shown:  # a correction is filed under the record's key span
-            places = [(task, span["start"], span["end"]) for span in record["spans"]]
-            record["corrections"] = next((corrections[p] for p in places if p in corrections), [])
-        records += shown
+    if result is not None:
+        for task in result.tasks():
+            records += _shown(task, result.stored(task), fields, corrections)
     return {
         "id": document.id,
         "text": document.text,
@@ -176,6 +154,6 @@ def render_view(documents: Iterable[ViewDocument], *, title: str = "llmextract")
     """The HTML view of ``documents`` (see the module docstring)."""
     fields: dict[str, list[str]] = {}  # user task -> its span fields, for the legend
     shown = [view_model(d, fields) for d in documents]
-    tasks = ["quotes", "events", "stances", *fields]
+    tasks = [*TASKS, *fields]
     data = {"title": title, "documents": shown, "tasks": tasks, "fields": fields}
     return page(title, data, "view.js")

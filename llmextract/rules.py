@@ -21,6 +21,7 @@ from llmextract.evaluation.baselines import rule_extract
 from llmextract.extract import parse_tasks
 from llmextract.prompts import load_prompt
 from llmextract.schemas import TASKS, DocumentResult, Task
+from llmextract.tasks import get_task, task_names
 
 __all__ = ["RULES", "extract_rules", "rule_prompts", "rule_tasks"]
 
@@ -28,17 +29,18 @@ RULES = "rules"  # the model a rules result records
 
 
 def rule_tasks(tasks: Iterable[str]) -> tuple[str, ...]:
-    """The built-in tasks among ``tasks`` (the rules find no others: naming a user task is a
-    ConfigError; ``all`` means the built-in ones)."""
+    """The tasks among ``tasks`` whose candidates code finds (the built-in ones: the rules
+    find no others, so naming a user task is a ConfigError; ``all`` means those)."""
     names = list(tasks)
     chosen = parse_tasks(names)
     named = {part.strip() for name in names for part in name.split(",")}
-    if users := [t for t in chosen if t not in TASKS and t in named]:
+    found = tuple(t for t in task_names() if get_task(t).finder is not None)
+    if users := [t for t in chosen if t not in found and t in named]:
         raise ConfigError(
-            f"the rules and naive baselines find {', '.join(TASKS)} only, not "
+            f"the rules and naive baselines find {', '.join(found)} only, not "
             f"{', '.join(users)}: use --system llmextract for a task of your own"
         )
-    return tuple(t for t in chosen if t in TASKS) or TASKS
+    return tuple(t for t in chosen if t in found) or found
 
 
 def rule_prompts(tasks: Iterable[str]) -> dict[str, str]:
@@ -66,6 +68,6 @@ def extract_rules(
     )
     for task in rule_tasks(tasks):
         found = (given or {}).get(task)
-        setattr(result, task, rule_extract(article.text, task, given=found))
+        result.store(task, rule_extract(article.text, task, given=found))
     result.seconds = round(time.perf_counter() - started, 3)
     return result

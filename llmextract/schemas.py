@@ -197,3 +197,19 @@ class DocumentResult(BaseModel):
     seconds: float = 0.0
     notice: str | None = None
     llmextract_version: str = ""
+
+    def store(self, task: Task, records: list[Any]) -> None:
+        """Keep ``task``'s records: a built-in task's in its own list (the output keeps its
+        top-level ``quotes``, ``events`` and ``stances``), another's under ``records``."""
+        if task in TASKS:
+            setattr(self, task, records)
+        else:
+            self.records[task] = [r.model_dump(mode="json") for r in records]
+
+    def tasks(self) -> tuple[Task, ...]:
+        """The tasks whose records it holds: the built-in ones, then the user tasks'."""
+        return (*TASKS, *self.records)
+
+    def stored(self, task: Task) -> list[Any]:
+        """``task``'s records as kept (a user task's as JSON, see :meth:`store`)."""
+        return list(getattr(self, task)) if task in TASKS else self.records.get(task, [])

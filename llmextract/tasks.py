@@ -36,8 +36,8 @@ import json
 import re
 import sys
 import types
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -45,6 +45,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from llmextract.candidates import find_events, find_quotes, find_stances
 from llmextract.drafts import (
     Draft,
     DraftList,
@@ -61,8 +62,10 @@ __all__ = [
     "SpanText",
     "TaskSpec",
     "check_gold_records",
+    "copied_record",
     "copy_answer",
     "get_task",
+    "known_task",
     "load_task_files",
     "record_model",
     "records_of",
@@ -96,7 +99,16 @@ class TaskSpec:
     span that places a record (``key``), its default prompt (``template``, None: the newest
     copy prompt) and where it was declared (``origin``: ``built-in``, a file, an entry
     point). ``spans`` and ``labels`` name the record's span and label fields (dotted for
-    nested ones); ``prompt_dir`` is the ``prompts`` folder beside its task file."""
+    nested ones); ``prompt_dir`` is the ``prompts`` folder beside its task file.
+
+    ``identity``: the fields besides the key span that make a record itself, so that two
+    records on one passage are merged across chunks only when these agree (two holders may
+    share evidence); spans and text compare case-blind. ``finder``: the code that finds
+    candidates in a passage for the task's choice prompts (None: copy prompts only).
+    ``styles``: span field -> the CSS class the HTML view draws it with (a field without
+    one gets a colour of its own, named in the legend). ``answer``: a gold record (as JSON)
+    written as the model writes it in a worked example, None if it cannot be shown as one
+    (None: as :func:`copy_answer` writes it)."""
 
     name: str
     record: type[BaseModel]
@@ -107,20 +119,74 @@ class TaskSpec:
     prompt_dir: Path | None = None
     spans: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ()
+    finder: Callable[..., Sequence[Any]] | None = None
+    styles: Mapping[str, str] = field(default_factory=dict)
+    answer: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
 
-    @property
-    def builtin(self) -> bool:
-        return self.name in TASKS
+
+_ARGUMENTS = ("actor", "recipient", "location", "time")  # an event's spans besides its trigger
+
+
+def _text(span: Mapping[str, Any] | None) -> str | None:
+    return None if span is None else str(span["text"])
+
+
+def _quote_answer(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "content": _text(record["content"]),
+        "speaker": _text(record["speaker"]) or "",
+        "speaker_name": record["speaker_name"],
+        "cue": _text(record["cue"]) or "",
+        "kind": record["kind"],
+    }
+
+
+def _event_answer(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    if record["type"] is None:  # an event of no PLOVER type cannot be shown as an answer
+        return None
+    return {
+        "type": record["type"],
+        "trigger": _text(record["trigger"]),
+        **{role: _text(record[role]) for role in _ARGUMENTS},
+        "summary": record["summary"],
+    }
+
+
+def _stance_answer(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    if record["holder"] is None:  # nor a stance without a holder
+        return None
+    return {
+        "holder": _text(record["holder"]),
+        "holder_name": record["holder_name"],
+        "target": record["target"],
+        "polarity": record["polarity"],
+        "evidence": _text(record["evidence"]),
+    }
 
 
 _BUILTIN = {
     spec.name: spec
     for spec in (
-        TaskSpec("quotes", Quote, QuoteList, "content"),
-        TaskSpec("events", Event, EventList, "trigger"),
-        TaskSpec("stances", Stance, StanceList, "evidence"),
+        TaskSpec(
+            "quotes", Quote, QuoteList, "content", spans=("content", "speaker", "cue"),
+            labels=("kind",), finder=find_quotes, answer=_quote_answer,
+            styles={"content": "q-content", "speaker": "q-speaker", "cue": "q-cue"},
+        ),
+        TaskSpec(
+            "events", Event, EventList, "trigger", spans=("trigger", *_ARGUMENTS),
+            labels=("type",), identity=("type", "kind", "actor"), finder=find_events,
+            answer=_event_answer,
+            styles={"trigger": "e-trigger", **dict.fromkeys(_ARGUMENTS, "e-arg")},
+        ),
+        TaskSpec(
+            "stances", Stance, StanceList, "evidence", spans=("evidence", "holder"),
+            labels=("polarity",), identity=("holder", "target", "polarity"),
+            finder=find_stances, styles={"evidence": "s-evidence", "holder": "s-holder"},
+            answer=_stance_answer,
+        ),
     )
-}
+}  # fmt: skip
 _user: dict[str, TaskSpec] = {}
 _loaded_files: set[Path] = set()
 _entry_points_loaded = False
@@ -491,16 +557,21 @@ def get_task(name: str) -> TaskSpec:
     return _user[name]
 
 
+def known_task(name: str) -> TaskSpec | None:
+    """The task named ``name`` if it is declared here (built in, or its task file loaded)."""
+    if name not in _BUILTIN:
+        _load_entry_points()
+    return _BUILTIN.get(name) or _user.get(name)
+
+
 def record_model(name: str) -> type[BaseModel]:
     return get_task(name).record
 
 
 def records_of(result: DocumentResult, name: str) -> list[Any]:
     """The records of task ``name`` in ``result``, as their record model."""
-    spec = get_task(name)
-    if spec.builtin:
-        return list(getattr(result, name))
-    return [spec.record.model_validate(r) for r in result.records.get(name, [])]
+    record = get_task(name).record
+    return [record.model_validate(r) for r in result.stored(name)]
 
 
 # --- answers from gold -----------------------------------------------------------------------
@@ -526,13 +597,19 @@ def copy_answer(
     ``passage`` (which starts at ``offset`` in the article), made from the task's gold
     records (spans as ``{"start", "end", "text"}`` into the article, labels as values):
     every record whose key span lies in the passage, each span copied as its text."""
-    spec = get_task(name)
-    items = []
-    for record in gold:
-        copied = _copied(dict(record), passage, offset)
-        if copied.get(spec.key) is not None:
-            items.append({k: v for k, v in copied.items() if v is not None})
-    return {name: items}
+    items = [copied_record(name, record, passage, offset) for record in gold]
+    return {name: [item for item in items if item is not None]}
+
+
+def copied_record(
+    name: str, record: Mapping[str, Any], passage: str, offset: int = 0
+) -> dict[str, Any] | None:
+    """One gold record of task ``name`` as :func:`copy_answer` writes it (empty fields left
+    out); None if its key span is not in the passage."""
+    copied = _copied(dict(record), passage, offset)
+    if copied.get(get_task(name).key) is None:
+        return None
+    return {k: v for k, v in copied.items() if v is not None}
 
 
 def check_gold_records(name: str, records: Sequence[Any]) -> list[BaseModel]:

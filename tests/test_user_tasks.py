@@ -435,3 +435,37 @@ def test_task_files_without_an_oracle_gold_are_refused(claims: Path) -> None:
         capture_output=True, text=True, cwd=claims, env=clean_environment(), timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "--tasks-file is read with the oracle's gold" in done.stderr
+
+
+def test_few_shot_examples_of_a_user_task_reach_the_prompt(
+    claims: Path, scripted_server: ScriptedServer
+) -> None:
+    doc = _gold(claims)[0]
+    (claims / "article.txt").write_text(doc["text"])
+    scripted_server.enqueue(_answers(claims)[0])
+    plain = _cli(scripted_server, claims, "extract", "article.txt", "--format", "jsonl")
+    assert plain.returncode == 0, plain.stderr
+    asked = len(scripted_server.requests)
+    scripted_server.enqueue(_answers(claims)[0])
+    shown = _cli(
+        scripted_server, claims, "extract", "article.txt", "--format", "jsonl",
+        "--examples", "gold.jsonl", "--shots", "2",
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    ids = [json.loads(done.stdout)["prompts"]["claims"] for done in (plain, shown)]
+    assert ids[0].startswith("claims.v1@") and ids[1].startswith("claims.v1@")
+    assert ids[0] != ids[1]  # the examples are part of the prompt id
+    # The examples were asked with, and the answers were the same: so are the records.
+    assert json.loads(shown.stdout)["records"] == json.loads(plain.stdout)["records"]
+    [request] = scripted_server.requests[asked:]
+    assert request.body is not None
+    messages = request.body["messages"]
+    assert [m["role"] for m in messages][-5:] == ["user", "assistant", "user", "assistant", "user"]
+    assert doc["text"] in messages[-1]["content"]
+    gold_claims = {c["claim"]["text"] for d in _gold(claims) for c in d["claims"]}
+    for passage, answer in ((messages[-5], messages[-4]), (messages[-3], messages[-2])):
+        items = json.loads(answer["content"])["claims"]
+        assert items, answer
+        for item in items:  # each a gold claim, copied as text, found in its passage
+            assert item["claim"] in gold_claims and item["claim"] in passage["content"]
+            assert item["checkable"] in ("yes", "no")

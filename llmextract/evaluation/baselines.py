@@ -25,6 +25,7 @@ from llmextract.extract import merge_records
 from llmextract.prompts import load_prompt
 from llmextract.schemas import Event, Quote, Span, Stance, Task, Usage
 from llmextract.settings import Settings
+from llmextract.tasks import get_task
 
 __all__ = ["naive_extract", "rule_extract"]
 
@@ -63,7 +64,7 @@ def rule_extract(
             )
             answer = request.schema.model_validate({"decisions": decisions}, context=context)
             records.extend(answer.records)
-    return merge_records(records)
+    return merge_records(records, get_task(task).identity)
 
 
 def _exact(text: str, value: str | None) -> Span | None:

@@ -60,6 +60,9 @@ class UserGold(GoldDocument):
 
     records: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
 
+    def stored(self, task: str) -> list[Any]:
+        return self.records[task] if task in self.records else super().stored(task)
+
     @model_validator(mode="after")
     def _records_are_in_the_text(self) -> UserGold:
         for name, records in self.records.items():
@@ -247,17 +250,15 @@ def _span_counts(pairs: Sequence[tuple[Any, Any]], text: str, criterion: SpanCri
 def key_spans(
     task: str, gold: GoldDocument, result: DocumentResult | None
 ) -> tuple[list[Span], list[Span]]:
-    """The key spans of user task ``task``: predicted, and gold."""
+    """The key spans of task ``task``: predicted, and gold."""
     key = get_task(task).key
-    truth = (
-        check_gold_records(task, gold.records.get(task, [])) if isinstance(gold, UserGold) else []
-    )
+    truth = check_gold_records(task, gold.stored(task))
     guess = [] if result is None else records_of(result, task)
     return [_value(r, key) for r in guess], [_value(r, key) for r in truth]
 
 
 def ungrounded(gold: GoldDocument, result: DocumentResult | None, task: str) -> int:
-    """Records of user task ``task`` whose key span is not the article's text at its
+    """Records of task ``task`` whose key span is not the article's text at its
     offsets (0 for llmextract, by construction; counted so that a regression shows)."""
     key = get_task(task).key
     records = [] if result is None else records_of(result, task)

@@ -21,8 +21,6 @@ from llmextract.schemas import TASKS, DocumentResult
 
 __all__ = ["compare_html", "eval_html"]
 
-PRIMARY = {"quotes": "content", "events": "trigger", "stances": "evidence"}
-
 
 def _metrics(run: RunRecord) -> list[dict[str, Any]]:
     return [
@@ -40,12 +38,7 @@ def _marked(
     pred_marks: list[dict[str, Any]] = []
     users = [t for t in gold.tasks if t not in TASKS]
     for task in [*(t for t in TASKS if t in gold.tasks), *users]:
-        if task in users:  # a user task: its key spans
-            preds, golds = key_spans(task, gold, result)
-        else:
-            field = PRIMARY[task]
-            golds = [getattr(r, field) for r in getattr(gold, task)]
-            preds = [getattr(r, field) for r in getattr(result, task)] if result else []
+        preds, golds = key_spans(task, gold, result)
         pairs = match(preds, golds, gold.text, criterion)
         matched_pred = {p for p, _ in pairs}
         matched_gold = {g for _, g in pairs}

@@ -21,6 +21,7 @@ from llmextract.evaluation.scorers import score_result
 from llmextract.evaluation.table import ScoreTable
 from llmextract.gold import GoldDocument
 from llmextract.schemas import TASKS, DocumentResult, Task, Usage
+from llmextract.tasks import get_task
 
 __all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
 
@@ -28,8 +29,6 @@ __all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
 # told otherwise (the HTML report shows them); larger ones keep the counts alone.
 KEEP_PREDICTIONS_UP_TO = 1000
 
-# The field whose false positives an ungrounded prediction adds to, per task.
-_PRIMARY_FIELD = {"quotes": "content", "events": "trigger", "stances": "evidence"}
 _CONFUSION_FIELDS = ("quotes.kind", "events.type", "stances.polarity")
 
 
@@ -153,7 +152,7 @@ def _score(
     # Passages a baseline gave that are not in the article are predictions too: wrong ones.
     for score in scores:
         missing = prediction.ungrounded.get(score.task, [])
-        score.counts[_PRIMARY_FIELD[score.task]].fp += len(missing)
+        score.counts[get_task(score.task).key].fp += len(missing)
         if score.tokens is not None:
             score.tokens.pred_total += sum(len(TOKEN_PATTERN.findall(m)) for m in missing)
     users = [t for t in tasks if t not in TASKS and t in gold.tasks]
@@ -164,11 +163,5 @@ def _ungrounded(gold: GoldDocument, prediction: Prediction, task: Task) -> int:
     """Passages given for ``task`` that are not in the article, plus records whose main span
     is not the article's text at its offsets (0 for llmextract, by construction; counted
     here so that a regression shows)."""
-    if task not in TASKS:
-        return generic.ungrounded(gold, prediction.result, task)
-    count = len(prediction.ungrounded.get(task, []))
-    records = [] if prediction.result is None else getattr(prediction.result, task)
-    for record in records:
-        span = getattr(record, _PRIMARY_FIELD[task])
-        count += gold.text[span.start : span.end] != span.text
-    return count
+    given = len(prediction.ungrounded.get(task, []))
+    return given + generic.ungrounded(gold, prediction.result, task)

@@ -46,6 +46,24 @@ class _TaskColumns:
         return np.array(column, dtype=float).reshape(len(self.ids), 3)
 
 
+def _field(
+    rates: Counts | TokenCounts, counts: Counts, scored: FloatArray, documents: int
+) -> dict[str, Any]:
+    """One field's corpus figures: P/R/F1 of ``rates``, the mean F1 of the documents that
+    have something (``scored``), and ``counts``."""
+    return {
+        "precision": rates.precision,
+        "recall": rates.recall,
+        "f1": rates.f1,
+        "macro_f1": float(np.mean(scored)) if len(scored) else 0.0,
+        "tp": counts.tp,
+        "fp": counts.fp,
+        "fn": counts.fn,
+        "documents": documents,
+        "scored_documents": len(scored),
+    }
+
+
 class ScoreTable:
     """The per-document counts of a corpus, one document at a time, kept as numbers only.
 
@@ -116,31 +134,18 @@ class ScoreTable:
                 matrix = columns.matrix(name)
                 total = Counts(*(int(n) for n in matrix.sum(axis=0)))
                 scored = f1_of_sums(matrix[matrix.sum(axis=1) > 0])
-                results[f"{task}.{name}"] = {
-                    "precision": total.precision,
-                    "recall": total.recall,
-                    "f1": total.f1,
-                    "macro_f1": float(np.mean(scored)) if len(scored) else 0.0,
-                    "tp": total.tp,
-                    "fp": total.fp,
-                    "fn": total.fn,
-                    "documents": documents,
-                    "scored_documents": len(scored),
-                }
+                results[f"{task}.{name}"] = _field(total, total, scored, documents)
             if columns.has_tokens:
                 matrix = columns.matrix("content_token")
                 tokens = TokenCounts(*(int(n) for n in matrix.sum(axis=0)))
                 scored = f1_of_sums(matrix[matrix[:, 1] + matrix[:, 3] > 0])
+                counts = Counts(
+                    tp=tokens.pred_in_gold,
+                    fp=tokens.pred_total - tokens.pred_in_gold,
+                    fn=tokens.gold_total - tokens.gold_covered,
+                )
                 results[f"{task}.content_token"] = {
-                    "precision": tokens.precision,
-                    "recall": tokens.recall,
-                    "f1": tokens.f1,
-                    "macro_f1": float(np.mean(scored)) if len(scored) else 0.0,
-                    "tp": tokens.pred_in_gold,
-                    "fp": tokens.pred_total - tokens.pred_in_gold,
-                    "fn": tokens.gold_total - tokens.gold_covered,
-                    "documents": documents,
-                    "scored_documents": len(scored),
+                    **_field(tokens, counts, scored, documents),
                     "tokens": tokens,
                 }
         intervals = self.intervals(results, samples=samples, seed=seed, confidence=confidence)
