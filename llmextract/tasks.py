@@ -448,6 +448,8 @@ def load_task_files(paths: Iterable[Path]) -> None:
         resolved = Path(path).resolve()
         if resolved in _loaded_files:
             continue
+        if not resolved.is_file():
+            raise ConfigError(f"task file {path} does not exist: fix the path")
         module_name = f"llmextract_tasks_{len(_loaded_files)}_{resolved.stem}"
         spec = importlib.util.spec_from_file_location(module_name, resolved)
         if spec is None or spec.loader is None:

@@ -427,6 +427,16 @@ def test_the_oracle_server_refuses_a_bad_task_file_in_one_line(claims: Path) -> 
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
+def test_the_oracle_server_says_a_missing_task_file_does_not_exist(claims: Path) -> None:
+    command = [sys.executable, "-m", "llmextract.testing.server", "--oracle", "gold.jsonl",
+               "--tasks-file", "missing.py"]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=claims, env=clean_environment(), timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: task file missing.py does not exist: fix the path"
+
+
 def test_task_files_without_an_oracle_gold_are_refused(claims: Path) -> None:
     with pytest.raises(ValueError, match="tasks_files are read with the oracle's gold"):
         ScriptedServer(tasks_files=[claims / "tasks.py"])
