@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 from pydantic import Field, ValidationInfo, create_model, model_validator
 
@@ -75,6 +75,11 @@ def _mention(g: Grounder, mention: Mention | None) -> Span | None:
 
 
 class _Decision(Draft):
+    @classmethod
+    def default(cls, candidate: Any) -> dict[str, Any]:
+        """The code's own decision about ``candidate`` (the rules system's)."""
+        raise NotImplementedError
+
     def key(self) -> tuple[Any, ...]:
         return (id(self),)  # one decision per candidate: never a repeat of another
 
@@ -116,6 +121,10 @@ class QuoteDecision(_Decision):
     quote: bool = Field(description="true if someone is quoted or reported as saying this")
     speaker: Literal[1, 2, 3] = Field(default=1, description="which listed speaker said it")
 
+    @classmethod
+    def default(cls, candidate: Any) -> dict[str, Any]:
+        return {"quote": True, "speaker": 1}
+
     def declined(self) -> bool:
         return not self.quote
 
@@ -131,6 +140,10 @@ class QuoteSpeakerDecision(_Decision):
         description="the number of the listed speaker who said it, or 0 if nobody did"
     )
 
+    @classmethod
+    def default(cls, candidate: Any) -> dict[str, Any]:
+        return {"speaker": 1}
+
     def declined(self) -> bool:
         return self.speaker == 0
 
@@ -143,6 +156,10 @@ class EventDecision(_Decision):
     type: Literal[0, 1, 2, 3] = Field(
         description="the number of the listed type, or 0 if this is not an event"
     )
+
+    @classmethod
+    def default(cls, candidate: Any) -> dict[str, Any]:
+        return {"type": 1}
 
     def declined(self) -> bool:
         return self.type == 0
@@ -177,6 +194,10 @@ class StanceDecision(_Decision):
         description="the holder's stance toward the target, or none"
     )
 
+    @classmethod
+    def default(cls, candidate: Any) -> dict[str, Any]:
+        return {"polarity": _polarity_guess(candidate)}
+
     def declined(self) -> bool:
         return self.polarity == "none"
 
@@ -192,6 +213,10 @@ class StancePolarityDecision(_Decision):
 
     polarity: Polarity = Field(description="the holder's stance toward the target")
 
+    @classmethod
+    def default(cls, candidate: Any) -> dict[str, Any]:
+        return {"polarity": _polarity_guess(candidate)}
+
     def declined(self) -> bool:
         return False
 
@@ -201,13 +226,18 @@ class StancePolarityDecision(_Decision):
             return None
         polarity = self.polarity
         if candidate.options and polarity not in candidate.options:
-            # The code's guess in its place: the hint, else the phrase's lexicon polarity.
-            hint = candidate.polarity_hint or phrase_polarity(candidate.text)
-            polarity = hint if hint in candidate.options else candidate.options[0]
+            polarity = _polarity_guess(candidate)  # the code's guess in its place
             g.notes.append(
                 ("polarity", f"polarity {self.polarity} was not offered; used {polarity}")
             )
         return _stance(g, candidate, polarity)
+
+
+def _polarity_guess(candidate: StanceCandidate) -> Polarity:
+    """The code's polarity for a stance: its verb's hint, else the phrase's lexicon
+    polarity, within the labels it may take."""
+    guess = candidate.polarity_hint or phrase_polarity(candidate.text)
+    return guess if not candidate.options or guess in candidate.options else candidate.options[0]
 
 
 def _stance(g: Grounder, candidate: StanceCandidate, polarity: Polarity) -> Stance:
@@ -238,16 +268,16 @@ class ChoiceList(DraftList):
 
     @classmethod
     def decided_by_code(cls) -> bool:
-        """True when no answer of the embedded model can change the code's default: its
-        margins are above 1 for every option, so asking it would only cost time."""
-        if cls.option_field is None:
-            return False
+        """True when no answer of the embedded model can change the code's decisions: the
+        task's margins are above 1, so asking it would only cost time."""
         return min(CONFIDENCE_MARGINS.get(cls.task, (0.0, 0.0))) > 1
 
     @classmethod
-    def default_answer(cls, candidates: int) -> dict[str, Any]:
-        """The answer that takes option 1, the code's default, for each of ``candidates``."""
-        return {cls.list_field: [{cls.option_field: 1} for _ in range(candidates)]}
+    def default_answer(cls, candidates: Sequence[Any]) -> dict[str, Any]:
+        """The answer that takes the code's decision about each of ``candidates`` (the
+        first speaker or type, the hinted polarity): the rules system's answer."""
+        item = cast(type[_Decision], cls.item_model)
+        return {cls.list_field: [item.default(candidate) for candidate in candidates]}
 
     @model_validator(mode="before")
     @classmethod

@@ -288,7 +288,7 @@ async def _extract_passage(
         context = grounding_context(passage, offset=start, candidates=request.candidates)
         decided = _decided_by_code(model, request)
         if decided is not None:  # the code's defaults, unasked
-            defaults = decided.default_answer(len(request.candidates))
+            defaults = decided.default_answer(request.candidates)
             found.add(decided.model_validate(defaults, context=context))
             continue
         try:

@@ -11,12 +11,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import instructor
 import openai
 
-from llmextract.choices import find_candidates
+from llmextract.choices import ChoiceList, find_candidates
 from llmextract.chunking import make_chunks
 from llmextract.client import INSTRUCTOR_MODES
 from llmextract.drafts import DraftList, grounding_context
@@ -28,14 +28,6 @@ from llmextract.settings import Settings
 from llmextract.tasks import get_task
 
 __all__ = ["naive_extract", "rule_extract"]
-
-
-def _best_guess(task: Task, candidate: Any) -> dict[str, Any]:
-    if task == "quotes":
-        return {"quote": True, "speaker": 1}
-    if task == "events":
-        return {"type": 1}
-    return {"polarity": candidate.polarity_hint}
 
 
 def rule_extract(
@@ -58,11 +50,12 @@ def rule_extract(
     for chunk in chunks:
         found = find_candidates(task, chunk.text) if given is None else tuple(given)
         for request in prompt.render_requests(chunk.text, found):
-            decisions = [_best_guess(task, c) for c in request.candidates]
+            schema = cast(type[ChoiceList], request.schema)
             context = grounding_context(
                 chunk.text, offset=chunk.start, candidates=request.candidates
             )
-            answer = request.schema.model_validate({"decisions": decisions}, context=context)
+            decided = schema.default_answer(request.candidates)
+            answer = schema.model_validate(decided, context=context)
             records.extend(answer.records)
     return merge_records(records, get_task(task).identity)
 
