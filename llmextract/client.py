@@ -223,25 +223,28 @@ class ModelClient:
     whichever document it was for and whether or not that document succeeded.
     """
 
-    def __init__(self, settings: Settings, *, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        base_url: str | None = None,
+        connect: Callable[[], str] | None = None,
+    ) -> None:
+        """``connect``, instead of a URL, starts a server on the first request and gives its
+        URL: the embedded model is started only when a request needs it."""
         endpoint = settings.endpoint
         url = base_url or endpoint.base_url
-        if url is None:
+        if url is None and connect is None:
             raise EndpointError("the embedded model must be started first (llmextract.embedded)")
         self.settings = settings
-        self.url = url
-        self.where = replace(endpoint, base_url=url).display_url  # no credentials, no query
-        if not endpoint.is_embedded:
-            _check_key(url, endpoint.api_key, self.where)
-        self._secrets = secrets_in(url, endpoint.api_key)
         self.total = Usage()
-        self._openai = openai.AsyncOpenAI(
-            base_url=url,
-            api_key=endpoint.api_key or "not-needed",
-            max_retries=0,
-            timeout=endpoint.timeout_s,
-            http_client=http_client(self.where, endpoint.max_response_bytes),
-        )
+        self._connect = connect
+        self._connecting = asyncio.Lock()
+        self._openai: openai.AsyncOpenAI | None = None
+        self.url, self.where = "", endpoint.display_url
+        self._secrets = secrets_in("", endpoint.api_key)
+        if url is not None:
+            self._open(url)
         self._cache = None if settings.cache_dir is None else ResponseCache(settings.cache_dir)
         # The embedded model is named by its file, which a user may swap.
         self._cache_scope = (
@@ -254,13 +257,34 @@ class ModelClient:
         self._limits = RateLimits(settings.requests_per_minute, settings.tokens_per_minute)
         self._breaker = Breaker()
 
-    @property
-    def openai(self) -> openai.AsyncOpenAI:
-        """The openai client underneath: no retries, the answer size capped."""
+    def _open(self, url: str) -> openai.AsyncOpenAI:
+        endpoint = self.settings.endpoint
+        self.url = url
+        self.where = replace(endpoint, base_url=url).display_url  # no credentials, no query
+        if not endpoint.is_embedded:
+            _check_key(url, endpoint.api_key, self.where)
+        self._secrets = secrets_in(url, endpoint.api_key)
+        self._openai = openai.AsyncOpenAI(
+            base_url=url,
+            api_key=endpoint.api_key or "not-needed",
+            max_retries=0,
+            timeout=endpoint.timeout_s,
+            http_client=http_client(self.where, endpoint.max_response_bytes),
+        )
         return self._openai
 
+    async def connected(self) -> openai.AsyncOpenAI:
+        """The openai client underneath (no retries, the answer size capped), its server
+        started first if this client starts one."""
+        async with self._connecting:
+            if self._openai is not None:
+                return self._openai
+            assert self._connect is not None  # a client without a URL has a way to one
+            return self._open(await asyncio.to_thread(self._connect))
+
     async def aclose(self) -> None:
-        await self._openai.close()
+        if self._openai is not None:
+            await self._openai.close()
         if self._cache is not None:
             self._cache.close()
 
@@ -396,7 +420,8 @@ class ModelClient:
             sent = time.monotonic()
             try:
                 async with asyncio.timeout(timeout_s):
-                    response = await self._openai.chat.completions.create(**body)
+                    openai_client = await self.connected()
+                    response = await openai_client.chat.completions.create(**body)
             except TimeoutError:
                 self._breaker.record(answered=False)
                 raise AttemptTimeout(

@@ -182,26 +182,15 @@ _shared: EmbeddedServer | None = None
 _shared_lock = threading.Lock()
 
 
-def shared_server(
-    model_override: str | None = None, threads: int | None = None, *, wait: bool = True
-) -> EmbeddedServer:
-    """The process-wide embedded server, launched on first use and stopped at exit.
+def shared_server(model_override: str | None = None, threads: int | None = None) -> EmbeddedServer:
+    """The process-wide embedded server, started on first use and stopped at exit.
 
-    ``threads`` (None: one per core) applies when this call launches it. ``wait=False``
-    returns at once: the model loads while the caller goes on (the command line launches it
-    before loading the client library, which takes about as long), and the next call with
-    ``wait=True`` waits for it.
+    ``threads`` (None: one per core) applies when this call starts it.
     """
     global _shared
     with _shared_lock:
         if _shared is None:
-            server = EmbeddedServer(embedded_model_path(model_override), threads=threads).launch()
+            server = EmbeddedServer(embedded_model_path(model_override), threads=threads).start()
             atexit.register(server.stop)
             _shared = server
-        if not wait:
-            return _shared
-        try:
-            return _shared.wait_ready()
-        except EmbeddedModelError:
-            _shared = None  # the next use launches it anew
-            raise
+        return _shared

@@ -200,18 +200,19 @@ def extract(article: Article | str, **options: Any) -> DocumentResult:
 async def model_client(
     settings: Settings, client: ModelClient | None = None
 ) -> AsyncIterator[ModelClient]:
-    """``client`` if given, else a new client for ``settings`` (starting the embedded model
-    when the settings name no endpoint), closed on exit."""
+    """``client`` if given, else a new client for ``settings``, closed on exit. With no
+    endpoint named, the client starts the embedded model on its first request: a run whose
+    decisions are all the code's (see :func:`_decided_by_code`) never starts it."""
     if client is not None:
         yield client
         return
-    base_url = None
+    connect = None
     if settings.endpoint.is_embedded:
-        server = await asyncio.to_thread(
-            shared_server, settings.embedded_model_path, settings.embedded_threads
-        )
-        base_url = server.url
-    model = ModelClient(settings, base_url=base_url)
+
+        def connect() -> str:
+            return shared_server(settings.embedded_model_path, settings.embedded_threads).url
+
+    model = ModelClient(settings, connect=connect)
     try:
         yield model
     finally:

@@ -37,9 +37,10 @@ async def probe_modes(settings: Settings, *, base_url: str | None = None) -> lis
     results: list[ModeProbe] = []
     client = ModelClient(settings, base_url=base_url)
     try:
+        underneath = await client.connected()
         for mode, instructor_mode in INSTRUCTOR_MODES.items():
             create = instructor.patch(
-                create=client.openai.chat.completions.create, mode=instructor_mode
+                create=underneath.chat.completions.create, mode=instructor_mode
             )
             started = time.perf_counter()
             try:

@@ -137,9 +137,8 @@ def test_decisions_the_model_may_not_change_are_the_codes_without_a_request() ->
     assert both.usage.requests >= 1 and both.quotes == rules.quotes
 
 
-def test_the_command_line_extracts_with_the_server_launched_early(tmp_path: Path) -> None:
-    """``extract`` launches the model server before loading the client library; the
-    records are the same as through the library, and the server is gone afterwards."""
+def test_the_command_line_extracts_as_the_library_does(tmp_path: Path) -> None:
+    """The command line's records are the library's."""
     article = tmp_path / "harbour.txt"
     article.write_text(ARTICLE, encoding="utf-8")
     done = run_cli("extract", str(article), "--no-cache", LLMEXTRACT_EMBEDDED_THREADS="1")
@@ -166,13 +165,17 @@ def test_a_model_file_the_server_cannot_load_is_one_line_saying_what_to_do(
     assert "LLMEXTRACT_EMBEDDED_MODEL" in lines[0] and "GGUF" in lines[0]
 
 
-def test_a_launched_server_is_waited_for_on_first_use() -> None:
-    server = EmbeddedServer(embedded_model_path(), threads=1).launch()
-    try:
-        process = server._process
-        assert process is not None and process.poll() is None  # running, maybe still loading
-        assert server.wait_ready() is server
-        assert server.wait_ready() is server  # ready once: no second wait
-    finally:
-        server.stop()
-    assert process.poll() is not None
+def test_the_model_is_started_only_when_a_decision_is_asked_of_it(tmp_path: Path) -> None:
+    """With a model file the server cannot load, tasks whose decisions are all the code's
+    still run (no server is started for them); a copy prompt, which asks the model, fails."""
+    broken = tmp_path / "broken.gguf"
+    broken.write_text("not a model", encoding="utf-8")
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    env = {"LLMEXTRACT_EMBEDDED_MODEL": str(broken)}
+    done = run_cli("extract", str(article), "--task", "quotes,events", **env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["usage"]["requests"] == 0 and data["quotes"] and data["events"]
+    asked = run_cli("extract", str(article), "--task", "quotes", "--prompt", "quotes.v5", **env)
+    assert asked.returncode == 1 and str(broken) in asked.stderr

@@ -40,7 +40,6 @@ from llmextract.cli.options import (
     prompt_choice,
     user_tasks,
 )
-from llmextract.embedded import shared_server
 from llmextract.errors import LLMExtractError
 from llmextract.examples import load_examples
 from llmextract.settings import load_prices
@@ -108,9 +107,6 @@ def extract_command(
             tasks_file=tasks_file,
         )  # fmt: skip
         source = read_article(str(article), encoding=encoding, article_id=article_id)
-        if settings is not None and settings.endpoint.is_embedded:
-            # The model loads while the client library does, each about half a second.
-            shared_server(settings.embedded_model_path, settings.embedded_threads, wait=False)
         from llmextract.extract import extract, parse_tasks
         from llmextract.rules import extract_rules
 

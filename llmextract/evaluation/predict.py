@@ -160,6 +160,7 @@ async def _run(
         prompts={t: load_prompt(t, style="copy").id for t in tasks},
     )
     ungrounded: dict[str, list[str]] = {}
+    await client.connected()  # its server started, if it starts one: the URL is known
     for task in tasks:
         records, missing = await naive_extract(
             document.text, task, settings=settings, base_url=client.url, usage=result.usage
