@@ -66,6 +66,7 @@ from llmextract.candidates.document import (
 )
 from llmextract.candidates.lexicons import CUE, INVERTING, SAYING
 from llmextract.candidates.mentions import Mention, person_like
+from llmextract.candidates.speakers import phrase_after, subject_of
 from llmextract.quotation import QUOTE_MARKS, quotations
 from llmextract.schemas import QuoteKind
 
@@ -167,11 +168,16 @@ def _direct_drafts(doc: Document) -> list[_Draft]:
         if cue_m is not None:
             verb = " ".join(cue_m.group().split())
             blocked = [(open_, close)]
-            subj = subject_before(doc, cue_m.start(), (before_start, sent[1]), blocked)
+            lo = close + 1 if cue_m.start() > close else before_start
+            subj = subject_of(doc, (cue_m.start(), cue_m.end()), lo)
+            if subj is None:
+                subj = subject_before(doc, cue_m.start(), (before_start, sent[1]), blocked)
             if subj is None and cue_m.start() > close:
                 subj = subject_before(doc, cue_m.start(), (close + 1, sent[1]))
             if subj is None and verb in INVERTING:
                 subj = subject_after(doc, cue_m.end(), (cue_m.end(), sent[1]))
+            if subj is None and verb in INVERTING and cue_m.start() > close:
+                subj = phrase_after(doc, cue_m.end(), sent[1])
             if subj is not None:
                 attached.append(subj)
         around = [m for m in doc.mentions_in(first[0], sent[1]) if not open_ <= m.start < close + 1]
@@ -300,7 +306,9 @@ def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
                     continue
                 start, end, attached = found
             else:
-                subj = subject_before(doc, cue.start(), sent, quoted)
+                subj = subject_of(doc, span, sent[0])
+                if subj is None:
+                    subj = subject_before(doc, cue.start(), sent, quoted)
                 if subj is None and verb in INVERTING:
                     subj = subject_after(doc, cue.end(), sent)
                 if subj is not None:
