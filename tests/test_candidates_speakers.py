@@ -73,3 +73,22 @@ def test_an_inverted_cue_before_a_common_noun_phrase() -> None:
     text = "\u201cIt is downright ludicrous,\u201d said a source involved in the talks."
     speaker = _first_speaker(text, "It is downright ludicrous")
     assert speaker[0].startswith("a source") and speaker[1] == "phrase"
+
+
+def test_according_to_a_source_without_a_name_offers_the_source_phrase() -> None:
+    text = "Clinton leads Trump by four points, according to a new poll."
+    assert _first_speaker(text, "Clinton leads Trump by four points") == (
+        "a new poll",
+        "phrase",
+        "a new poll",
+    )
+
+
+def test_a_participle_after_a_cue_takes_that_cue_s_subject() -> None:
+    text = "\u201cShe cannot win,\u201d Jealous said, suggesting that a rival could."
+    assert _first_speaker(text, "a rival could")[0] == "Jealous"
+
+
+def test_a_contracted_pronoun_is_the_pronoun_alone() -> None:
+    text = "I\u2019ve said that the deal was a mistake."
+    assert _first_speaker(text, "the deal was a mistake") == ("I", "pronoun", None)

@@ -89,7 +89,7 @@ SUBJECT_GAP = _wordset(
     """also has have had is are was were be been will would could can may might should must
     shall did does do then later again once recently previously repeatedly reportedly never
     often still just already even only himself herself themselves itself not first last on
-    this week month year night morning afternoon evening today yesterday tonight earlier
+    this week month year night morning afternoon evening today yesterday tonight earlier now
     didn't doesn't don't wouldn't won't can't couldn't hasn't haven't isn't wasn't"""
 ) | {day.lower() for day in WEEKDAYS}
 # Words ending in -ly that are not adverbs.

@@ -90,6 +90,8 @@ _THAT = re.compile(r"\bthat\b")
 _STOP_BEFORE_THAT = re.compile(r"[.;:!?\"\u201c\u201d]")
 _TRAILING_JUNK = re.compile(r"(?:[\s,;:]|\band\b)+$")
 _FINAL_STOP = re.compile(r"[.!?\u2026]+$")
+_WORD_SPAN = re.compile(r"\S+")
+_SOURCE_WORDS = 12  # words of an "according to" source offered as its speaker
 _AFTER_QUOTE_FRAME = re.compile(r"[\s,]*(?:[\w.'\u2019-]+\s+){0,5}")
 
 
@@ -228,7 +230,24 @@ def _according_to(
         start, end = _trim(text, sent[0], cue.start(), final=False)
     names = [m for m in doc.mentions_in(*source) if m.kind == "name"]
     names.sort(key=lambda m: not (m.resolved and person_like(m.resolved)))
+    phrase = _source_phrase(text, *source)
+    if phrase is not None and not any(m.resolved and person_like(m.resolved) for m in names):
+        names.insert(0, phrase)  # "according to the newspaper", "according to a new poll"
     return start, end, names
+
+
+def _source_phrase(text: str, start: int, end: int) -> Mention | None:
+    """The source of ``according to`` as written: up to a comma or the sentence's end."""
+    comma = text.find(",", start, end)
+    if comma != -1:
+        end = comma
+    start, end = _trim(text, start, end, final=True)
+    words = list(_WORD_SPAN.finditer(text, start, end))[:_SOURCE_WORDS]
+    if not words:
+        return None
+    end = words[-1].end()
+    surface = text[start:end]
+    return Mention(start, end, surface, "phrase", " ".join(surface.split()))
 
 
 def _coordination_start(text: str, end: int) -> int:

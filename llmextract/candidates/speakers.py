@@ -14,7 +14,9 @@ Rules (:func:`subject_of`, :func:`phrase_after`)
       Huckabee`` gives the mention ``Mike Huckabee``, resolved as the mentions resolve it);
       any other phrase is a mention of kind ``phrase``, resolved to its own words.
     * A participle after a comma (``Trump thanked Adelson, telling ...``) takes the subject
-      of its clause: the first name or subject pronoun of the clause not after a preposition.
+      of its clause: the subject of the clause's own cue (``"...," Jealous said, suggesting``),
+      else the first name or subject pronoun after any quotation mark that is not after a
+      preposition.  A contracted pronoun (``He's comparing``) is the pronoun alone.
     * After an inverted cue (``"...," said the man who built ...``): the phrase from the cue
       up to punctuation or a function word, starting with a determiner.
 """
@@ -26,6 +28,7 @@ import re
 from llmextract.candidates.document import SUBJECT_PRONOUNS, Document
 from llmextract.candidates.lexicons import (
     CLAUSE_PREPOSITIONS,
+    CUE,
     LY_NOUNS,
     PARENTHESIS_OPENERS,
     PHRASE_DETERMINERS,
@@ -36,12 +39,14 @@ from llmextract.candidates.lexicons import (
     SUBJECT_RELATIVES,
 )
 from llmextract.candidates.mentions import Mention, person_like
+from llmextract.quotation import QUOTE_MARKS
 
 __all__ = ["phrase_after", "subject_of"]
 
 _TOKEN = re.compile(r"[^\W_][\w'\u2019.\-]*(?<!\.)|[^\w\s]")
 _ABBREVIATED = re.compile(r"(?:[A-Z]|Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Adm|Rev|St|Jr)")
 
+_CONTRACTED = re.compile(r"(\w+)['\u2019](?:s|m|re|ve|d|ll)", re.IGNORECASE)
 _PARENTHESIS_REACH = 30  # tokens
 _PHRASE_WORDS = 10
 
@@ -98,6 +103,12 @@ def _skip_gap(tokens: list[tuple[int, int, str]], i: int) -> int:
 
 def _clause_subject(doc: Document, lo: int, comma: int) -> Mention | None:
     text = doc.text
+    cues = list(CUE.finditer(text, lo, comma))
+    if cues:  # "..., Jealous said, suggesting ...": the subject of the clause's own cue
+        return subject_of(doc, (cues[-1].start(), cues[-1].end()), lo)
+    marks = [k for k in range(lo, comma) if text[k] in QUOTE_MARKS]
+    if marks:
+        lo = marks[-1] + 1
     for m in doc.mentions_in(lo, comma):
         if m.kind == "pronoun" and m.text.lower() not in SUBJECT_PRONOUNS:
             continue
@@ -141,6 +152,10 @@ def subject_of(doc: Document, cue: tuple[int, int], lo: int) -> Mention | None:
     if i < 0 or not _is_word(tokens[i][2]):
         return None
     start, end, word = tokens[i]
+    contracted = _CONTRACTED.fullmatch(word)
+    if contracted and contracted.group(1).lower() in SPEAKER_PRONOUNS:
+        word = contracted.group(1)  # "He's comparing", "I'm saying"
+        end = start + len(word)
     low = word.lower()
     if low in SPEAKER_PRONOUNS or low in SUBJECT_RELATIVES:
         pronoun = next((m for m in doc.mentions_in(start, end) if m.kind == "pronoun"), None)
