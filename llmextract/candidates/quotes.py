@@ -29,7 +29,7 @@ Rules (:func:`find_quotes`)
       skipped) the rest of the sentence; before ``, according to SOURCE`` the
       sentence up to that comma; for ``CLAUSE, X said.`` (at most four words
       after the cue, no ``that``) the clause before the comma; otherwise the
-      text after the cue (after ``that`` when ``that`` follows a saying verb
+      text after the cue (from ``that`` when ``that`` follows a saying verb
       within 12 words, ``NAME told Y that CLAUSE``) up to the sentence end,
       or up to the next cue coordinated by a comma or ``and`` (``urged X and
       called for Y``).  Final ``.!?``, trailing ``,;:`` and ``and`` are
@@ -37,14 +37,16 @@ Rules (:func:`find_quotes`)
       quote is not repeated as indirect.
     * Mixed: an indirect content holding a quotation mark.  A direct quote
       inside a mixed content whose cue is the same (or none) is dropped.
-    * Speakers, best first, at most 3, distinct by resolved name: the name or
-      pronoun attached to the cue (``Wang said``, ``Wang, the minister,
-      said``, ``Wang on Monday said``, ``Nair, who ..., said``; or after the
-      cue: ``said Wang``; for ``according to`` the names in the source
-      phrase, person-like first), then the speakers of an earlier cue in the
-      same sentence (coordinated verbs), then the name nearest to the cue in
-      the sentence outside the content, then the most recent best speaker of
-      an earlier quote in the same paragraph.
+    * Speakers, best first, at most 3, distinct by resolved name: the cue's
+      grammatical subject as written (:mod:`~llmextract.candidates.speakers`:
+      ``the judge said``, ``Wang, the minister, said``, ``I told``, ``who said``),
+      else the name or pronoun attached to the cue (``Wang on Monday said``; or
+      after the cue: ``said Wang``, ``said a source close to ...``; for
+      ``according to`` the names in the source phrase, person-like first, or the
+      source as written when it names no person), then the speakers of an
+      earlier cue in the same sentence (coordinated verbs), then the name nearest
+      to the cue in the sentence outside the content, then the most recent best
+      speaker of an earlier quote in the same paragraph.
 """
 
 from __future__ import annotations
@@ -353,9 +355,9 @@ def _indirect_drafts(doc: Document, directs: Sequence[_Draft]) -> list[_Draft]:
                         if that:
                             between = window[: that.start()]
                             if word_count(between) <= 12 and not _STOP_BEFORE_THAT.search(between):
-                                start += that.end()
+                                start += that.start()
                     elif text[start:].lstrip().startswith("that "):
-                        start = text.index("that", start) + 4
+                        start = text.index("that", start)
                     end = sent[1]
                     # The next cue whose lead-in coordination (", and said") lies past start.
                     after = bisect_right(cue_starts, start, lo=ci + 1)
