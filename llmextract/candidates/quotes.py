@@ -8,6 +8,10 @@ Rules (:func:`find_quotes`)
       -ing/-s forms, plus a few more reporting verbs (admitted, acknowledged,
       confirmed, suggested, replied, ...).  Ambiguous plural nouns (claims,
       notes, states, reports) are left out.
+    * Doubled apostrophes typed for a double mark (``''No,'' he said``, as some
+      papers' archives give quotations) are read as that mark to find candidates;
+      a candidate's kind is still the one :mod:`llmextract.quotation` gives the
+      text as written.
     * Direct: every outermost quotation that :mod:`llmextract.quotation` finds
       (its rule says which marks count, how quotations nest and where a
       quotation left open at a paragraph's end stops).  Content is the text
@@ -69,7 +73,7 @@ from llmextract.candidates.document import (
 from llmextract.candidates.lexicons import CUE, INVERTING, SAYING
 from llmextract.candidates.mentions import Mention, person_like
 from llmextract.candidates.speakers import phrase_after, subject_of
-from llmextract.quotation import QUOTE_MARKS, quotations
+from llmextract.quotation import QUOTE_MARKS, quotations, quote_kind, quoted_mask
 from llmextract.schemas import QuoteKind
 
 __all__ = ["QuoteCandidate", "find_quotes"]
@@ -406,8 +410,30 @@ def _joined(text: str, directs: list[_Draft]) -> list[_Draft]:
     return out
 
 
+# Two apostrophes typed for a double quotation mark (``''No,'' he said``), as some papers'
+# archives give their quotations; a third apostrophe beside them is a single mark.
+_DOUBLED_APOSTROPHES = re.compile(r"''")
+_BEFORE_OPENING = frozenset(" \t\r\n([\u2014\u2013")
+
+
+def _doubled_as_marks(text: str) -> str:
+    """``text`` with every doubled apostrophe read as one double mark, the same length:
+    ``''No`` as `` "No`` (a mark that opens) and ``No,''`` as ``No," `` (one that closes)."""
+    if "''" not in text:
+        return text
+    chars = list(text)
+    for m in _DOUBLED_APOSTROPHES.finditer(text):
+        at = m.start()
+        if at == 0 or text[at - 1] in _BEFORE_OPENING:
+            chars[at], chars[at + 1] = " ", '"'
+        else:
+            chars[at], chars[at + 1] = '"', " "
+    return "".join(chars)
+
+
 def find_quotes(text: str, *, limit: int | None = None) -> list[QuoteCandidate]:
     """Direct, indirect and mixed quote candidates; see the module docstring."""
+    original, text = text, _doubled_as_marks(text)
     doc = Document(text)
     directs = _direct_drafts(doc)
     indirects = _indirect_drafts(doc, directs)
@@ -422,6 +448,7 @@ def find_quotes(text: str, *, limit: int | None = None) -> list[QuoteCandidate]:
     ]
     drafts = sorted([*_joined(text, kept), *indirects], key=lambda d: (d.start, d.end))
     out: list[QuoteCandidate] = []
+    mask = quoted_mask(original) if original is not text else []
     last_speaker: dict[int, Mention] = {}
     for d in drafts:
         options = [*d.attached, *d.nearby]
@@ -430,5 +457,15 @@ def find_quotes(text: str, *, limit: int | None = None) -> list[QuoteCandidate]:
         speakers = distinct(options)
         if speakers:
             last_speaker[d.paragraph] = speakers[0]
-        out.append(QuoteCandidate(d.start, d.end, text[d.start : d.end], d.kind, d.cue, speakers))
+        kind = d.kind
+        if original is not text:
+            # Found with the doubled apostrophes as marks, but of the kind the one rule of
+            # llmextract.quotation gives the article as written (the metric's and gold's).
+            kind = quote_kind(original, [(d.start, d.end)], mask)
+            speakers = tuple(
+                dataclasses.replace(m, text=original[m.start : m.end]) for m in speakers
+            )
+        out.append(
+            QuoteCandidate(d.start, d.end, original[d.start : d.end], kind, d.cue, speakers)
+        )
     return finish(out, limit)
