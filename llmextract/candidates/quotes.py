@@ -465,7 +465,5 @@ def find_quotes(text: str, *, limit: int | None = None) -> list[QuoteCandidate]:
             speakers = tuple(
                 dataclasses.replace(m, text=original[m.start : m.end]) for m in speakers
             )
-        out.append(
-            QuoteCandidate(d.start, d.end, original[d.start : d.end], kind, d.cue, speakers)
-        )
+        out.append(QuoteCandidate(d.start, d.end, original[d.start : d.end], kind, d.cue, speakers))
     return finish(out, limit)
