@@ -19,3 +19,16 @@ def test_doubled_apostrophes_are_read_as_quotation_marks() -> None:
     assert quote.cue is not None and text[quote.cue[0] : quote.cue[1]] == "said"
     # The kind is the one the quotation rule gives the text as written: no double marks.
     assert quote.kind == "indirect"
+
+
+def test_parts_of_a_quotation_join_across_a_long_frame() -> None:
+    text = (
+        "\u201cNobody cares when you\u2019re spending your own money,\u201d the RNC member "
+        "said, adding that small donors especially may not be sympathetic to such costs. "
+        "\u201cMost campaigns run on a much tighter budget.\u201d"
+    )
+    direct = [q for q in find_quotes(text) if q.kind == "direct"]
+    assert len(direct) == 1
+    assert direct[0].text.startswith("Nobody cares")
+    assert direct[0].text.endswith("tighter budget.")
+    assert direct[0].speakers[0].text == "the RNC member"
