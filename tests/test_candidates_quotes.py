@@ -32,3 +32,10 @@ def test_parts_of_a_quotation_join_across_a_long_frame() -> None:
     assert direct[0].text.startswith("Nobody cares")
     assert direct[0].text.endswith("tighter budget.")
     assert direct[0].speakers[0].text == "the RNC member"
+
+
+def test_a_quoted_title_without_a_cue_is_no_candidate() -> None:
+    text = 'He appeared on "The Axe Files" and later on "Morning Joe" to defend the plan.'
+    assert [q.text for q in find_quotes(text) if q.kind == "direct"] == []
+    # The same words with a cue are a quote.
+    assert [q.text for q in find_quotes('"Defend The Plan," Ruiz said.')] == ["Defend The Plan"]

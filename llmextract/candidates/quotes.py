@@ -16,7 +16,9 @@ Rules (:func:`find_quotes`)
       (its rule says which marks count, how quotations nest and where a
       quotation left open at a paragraph's end stops).  Content is the text
       inside the marks, trimmed of whitespace and a trailing ``,;:``; content
-      of fewer than two words (scare quotes) is dropped.
+      of fewer than two words (scare quotes) is dropped, and so is a title: fewer
+      than five words, all capitalised but ``a``, ``the``, ``of``, ..., and no
+      cue (``"The Axe Files"``).
     * Direct cue: a cue within 60 characters after the closing mark in the
       same sentence (``"...," Wang said``), else the last cue before the
       opening mark in the sentence (after any earlier quote), else any cue
@@ -98,6 +100,8 @@ _THAT = re.compile(r"\bthat\b")
 _STOP_BEFORE_THAT = re.compile(r"[.;:!?\"\u201c\u201d]")
 _TRAILING_JUNK = re.compile(r"(?:[\s,;:]|\band\b)+$")
 _FINAL_STOP = re.compile(r"[.!?\u2026]+$")
+_SHORT_QUOTE_WORDS = 5
+_TITLE_LINKS = frozenset(["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for"])
 _WORD_SPAN = re.compile(r"\S+")
 _SOURCE_WORDS = 12  # words of an "according to" source offered as its speaker
 _AFTER_QUOTE_FRAME = re.compile(r"[\s,]*(?:[\w.'\u2019-]+\s+){0,5}")
@@ -211,7 +215,17 @@ def _direct_drafts(doc: Document) -> list[_Draft]:
             prev = drafts[k - 1]
             if prev.paragraph == d.paragraph and prev.cue is not None:
                 d.cue = prev.cue
-    return drafts
+    # A title in quotation marks ("Morning Joe", "The Axe Files"): short, every word
+    # capitalised (or a link word), with no cue, it is a name, not a quote.
+    return [
+        d
+        for d in drafts
+        if word_count(text[d.start : d.end]) >= _SHORT_QUOTE_WORDS
+        or d.cue is not None
+        or not all(
+            w[:1].isupper() or w.lower() in _TITLE_LINKS for w in text[d.start : d.end].split()
+        )
+    ]
 
 
 def _according_to(
