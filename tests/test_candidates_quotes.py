@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmextract.candidates import find_quotes
+from llmextract.candidates.lexicons import DERIVED_PHRASES
 
 
 def test_doubled_apostrophes_are_read_as_quotation_marks() -> None:
@@ -39,3 +40,12 @@ def test_a_quoted_title_without_a_cue_is_no_candidate() -> None:
     assert [q.text for q in find_quotes(text) if q.kind == "direct"] == []
     # The same words with a cue are a quote.
     assert [q.text for q in find_quotes('"Defend The Plan," Ruiz said.')] == ["Defend The Plan"]
+
+
+def test_derived_cue_phrases_make_their_frames_candidates() -> None:
+    assert {"is expected", "referring to", "made it clear"} <= set(DERIVED_PHRASES)
+    text = "Clinton leads in the polls. The senator is expected to endorse her next week."
+    quotes = find_quotes(text)
+    assert [(q.text, q.speakers[0].text) for q in quotes] == [
+        ("to endorse her next week", "The senator")
+    ]

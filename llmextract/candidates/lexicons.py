@@ -21,6 +21,7 @@ __all__ = [
     "CUE_FORMS",
     "DEMONYMS",
     "DERIVED_CUES",
+    "DERIVED_PHRASES",
     "DOTTED_TITLES",
     "EVENT_LEXICON",
     "INVERTING",
@@ -177,7 +178,10 @@ def _derived(name: str) -> tuple[str, ...]:
 # Cue words of attributions that PolNeAR train annotates and the forms above missed
 # (attitudes and acts: "seems", "wants", "plans"), counted by evals/scripts/derive_cues.py.
 DERIVED_CUES = _derived("cues.txt")
-CUE_FORMS = (*CUE_FORMS, *DERIVED_CUES)
+# Cue phrases of two or three words, none of them a cue alone ("is expected", "referring
+# to"), counted by evals/scripts/derive_cue_phrases.py.
+DERIVED_PHRASES = _derived("cue_phrases.txt")
+CUE_FORMS = (*CUE_FORMS, *DERIVED_CUES, *DERIVED_PHRASES)
 # Cues after which "that" may follow an object or adverbials ("told Wang that ...").
 SAYING = _wordset(
     """said says say saying told tells tell telling added adds adding stated stating warned
