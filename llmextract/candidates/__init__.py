@@ -16,6 +16,8 @@ Modules:
 * :mod:`~llmextract.candidates.mentions`: names and pronouns (:func:`find_mentions`);
 * :mod:`~llmextract.candidates.quotes`: direct, indirect and mixed quotes
   (:func:`find_quotes`);
+* :mod:`~llmextract.candidates.speakers`: a cue's grammatical subject, the speaker offered
+  first;
 * :mod:`~llmextract.candidates.events`: event triggers and arguments (:func:`find_events`);
 * :mod:`~llmextract.candidates.stances`: stance sentences (:func:`find_stances`);
 * :mod:`~llmextract.candidates.lexicons`: the word lists they match;

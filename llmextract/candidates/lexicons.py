@@ -15,11 +15,13 @@ from llmextract.schemas import EventType, Polarity
 
 __all__ = [
     "AID_OBJECT",
+    "CLAUSE_PREPOSITIONS",
     "CONNECTORS",
     "CUE",
     "CUE_FORMS",
     "DEMONYMS",
     "DERIVED_CUES",
+    "DERIVED_PHRASES",
     "DOTTED_TITLES",
     "EVENT_LEXICON",
     "FRAME_AUXILIARY",
@@ -29,16 +31,23 @@ __all__ = [
     "FRAME_PASSIVE",
     "INVERTING",
     "KAIROS_FRAMES",
+    "LY_NOUNS",
     "MONTHS",
     "NEEDS_AID_OBJECT",
     "NOT_NAMES",
     "ORG_WORDS",
+    "PARENTHESIS_OPENERS",
+    "PHRASE_DETERMINERS",
+    "PHRASE_STOPS",
     "PLACES",
     "POLARITY_THRESHOLD",
     "POLARITY_WORDS",
     "SAYING",
+    "SPEAKER_PRONOUNS",
     "STANCE_LEXICON",
     "STOPWORDS",
+    "SUBJECT_GAP",
+    "SUBJECT_RELATIVES",
     "TITLES",
     "WEEKDAYS",
     "alternation",
@@ -81,6 +90,41 @@ TITLES = _wordset(
 # Abbreviated titles written with a full stop ("Mr. Smith").
 DOTTED_TITLES = _wordset("Dr Mr Mrs Ms Prof Sen Rep Gov Gen Col Lt Sgt Capt Adm Rev St")
 CONNECTORS = _wordset("bin ibn de da del della van von der den la le du al el dos das di")
+
+# The subject of a cue verb (:mod:`~llmextract.candidates.speakers`): words skipped between
+# a subject and its verb, words that open a parenthesis there, and the words that end a
+# subject phrase read backwards (a determiner is its first word; a stop is not in it).
+SUBJECT_GAP = _wordset(
+    """also has have had is are was were be been will would could can may might should must
+    shall did does do then later again once recently previously repeatedly reportedly never
+    often still just already even only himself herself themselves itself not first last on
+    this week month year night morning afternoon evening today yesterday tonight earlier now
+    didn't doesn't don't wouldn't won't can't couldn't hasn't haven't isn't wasn't"""
+) | {day.lower() for day in WEEKDAYS}
+# Words ending in -ly that are not adverbs.
+LY_NOUNS = _wordset(
+    """family ally rally assembly supply italy july daily weekly monthly reply anomaly folly
+    bully belly billy emily kelly sally holly lily"""
+)
+PHRASE_DETERMINERS = _wordset(
+    """the a an this these those some many most several both all each every another any no
+    few his her their its our my your such one two three four five six seven eight nine ten
+    other"""
+)
+CLAUSE_PREPOSITIONS = _wordset("of in on at by for with from to into about against over under")
+PHRASE_STOPS = CLAUSE_PREPOSITIONS | _wordset(
+    """onto after before during since without through between among across like than as per
+    via upon within toward towards and or but nor so yet because while although though if
+    when whereas where whether unless until is are was were be been being am has have had
+    do does did will would could can may might should must shall him them us me whom whose
+    what there here not also then"""
+)
+SPEAKER_PRONOUNS = _wordset("he she they i we you it")
+SUBJECT_RELATIVES = _wordset("who which that")
+PARENTHESIS_OPENERS = PHRASE_DETERMINERS | _wordset(
+    """who which whose however meanwhile though too for in also then like after speaking
+    asked nonetheless moreover instead himself herself"""
+)
 
 # Countries, cities and groups that are names even as a lone sentence-initial word.
 PLACES = _wordset(
@@ -142,7 +186,10 @@ def _derived(name: str) -> tuple[str, ...]:
 # Cue words of attributions that PolNeAR train annotates and the forms above missed
 # (attitudes and acts: "seems", "wants", "plans"), counted by evals/scripts/derive_cues.py.
 DERIVED_CUES = _derived("cues.txt")
-CUE_FORMS = (*CUE_FORMS, *DERIVED_CUES)
+# Cue phrases of two or three words, none of them a cue alone ("is expected", "referring
+# to"), counted by evals/scripts/derive_cue_phrases.py.
+DERIVED_PHRASES = _derived("cue_phrases.txt")
+CUE_FORMS = (*CUE_FORMS, *DERIVED_CUES, *DERIVED_PHRASES)
 # Cues after which "that" may follow an object or adverbials ("told Wang that ...").
 SAYING = _wordset(
     """said says say saying told tells tell telling added adds adding stated stating warned

@@ -53,12 +53,13 @@ __all__ = ["Mention", "find_mentions", "person_like"]
 
 @dataclass(frozen=True)
 class Mention:
-    """A person/organisation/country name or a pronoun: ``text == article[start:end]``."""
+    """A person/organisation/country name, a pronoun, or (as a speaker) a common-noun phrase
+    such as ``the judge``: ``text == article[start:end]``."""
 
     start: int
     end: int
     text: str
-    kind: Literal["name", "pronoun"]
+    kind: Literal["name", "pronoun", "phrase"]
     resolved: str | None
 
 
