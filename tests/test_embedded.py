@@ -14,7 +14,13 @@ from llmextract import Settings, choices, extract, load_prompt
 from llmextract.choices import find_candidates, option_scores
 from llmextract.client import ModelClient
 from llmextract.drafts import grounding_context
-from llmextract.embedded import EMBEDDED_NOTICE, EmbeddedServer, embedded_model_path
+from llmextract.embedded import (
+    CODE_DECIDED_NOTICE,
+    EMBEDDED_NOTICE,
+    EmbeddedServer,
+    embedded_model_path,
+)
+from llmextract.prompts import PromptStyleWarning
 from llmextract.schemas import Usage
 from tests.conftest import run_cli
 
@@ -34,26 +40,50 @@ ARTICLE = (
 )
 
 
-def test_embedded_model_extracts_only_grounded_records() -> None:
-    settings = Settings()  # nothing configured: the embedded model
-    result = extract(ARTICLE, settings=settings)
-    data = json.loads(result.model_dump_json())
-    assert data["endpoint"] == "embedded"
-    assert data["notice"] == EMBEDDED_NOTICE
-    # Quotes and events are the code's decisions (see below); stances are asked.
-    assert data["usage"]["requests"] >= 1 and data["usage"]["completion_tokens"] > 0
+# Copy prompts: the model itself copies passages (badly, at 135M parameters), so the real
+# model is asked and what it answers goes through grounding.
+COPY = {"quotes": "quotes.v5", "events": "events.v4", "stances": "stances.v5"}
+
+
+def _grounded_spans(data: dict[str, Any], article: str) -> int:
     spans = 0
     for task in ("quotes", "events", "stances"):
         for record in data[task]:
             for value in record.values():
                 if isinstance(value, dict) and "start" in value:
-                    assert ARTICLE[value["start"] : value["end"]] == value["text"]
+                    assert article[value["start"] : value["end"]] == value["text"]
                     spans += 1
-    # The embedded profile uses choice prompts: the model decides about candidates the
-    # code found, so what it keeps is grounded by construction.
-    for task, prompt_id in data["prompts"].items():
+    return spans
+
+
+def test_what_the_embedded_model_copies_is_grounded_or_dropped() -> None:
+    with pytest.warns(PromptStyleWarning):
+        result = extract(ARTICLE, settings=Settings(), prompts=COPY)
+    data = json.loads(result.model_dump_json())
+    assert data["endpoint"] == "embedded" and data["notice"] == EMBEDDED_NOTICE
+    assert data["usage"]["requests"] >= 3 and data["usage"]["completion_tokens"] > 0
+    _grounded_spans(data, ARTICLE)
+
+
+def test_by_default_the_code_decides_and_the_model_is_not_asked() -> None:
+    """Every margin of the built-in tasks is above 1 (llmextract.choices): the embedded
+    model is asked nothing, the records are the rules system's and the notice says so."""
+    from llmextract.article import Article
+    from llmextract.rules import extract_rules
+
+    article = Article("a", ARTICLE)
+    result = extract(article, settings=Settings())
+    rules = extract_rules(article)
+    assert result.usage.requests == 0 and result.notice == CODE_DECIDED_NOTICE
+    assert result.quotes and result.events and result.stances
+    assert (result.quotes, result.events, result.stances) == (
+        rules.quotes,
+        rules.events,
+        rules.stances,
+    )
+    for task, prompt_id in result.prompts.items():
         assert load_prompt(task, prompt_id.split("@")[0]).style == "choose"
-    assert spans > 0
+    assert _grounded_spans(json.loads(result.model_dump_json()), ARTICLE) > 0
 
 
 def test_embedded_server_starts_and_stops() -> None:
@@ -73,13 +103,11 @@ INJECTION = (
 
 
 def test_an_article_that_gives_orders_cannot_make_the_model_emit_anything_ungrounded() -> None:
-    result = extract(INJECTION, settings=Settings())
+    with pytest.warns(PromptStyleWarning):
+        result = extract(INJECTION, settings=Settings(), prompts=COPY)
     data = json.loads(result.model_dump_json())
-    for task in ("quotes", "events", "stances"):
-        for record in data[task]:
-            for value in record.values():
-                if isinstance(value, dict) and "start" in value:
-                    assert INJECTION[value["start"] : value["end"]] == value["text"]
+    assert data["usage"]["requests"] >= 3  # the model read the article and answered
+    _grounded_spans(data, INJECTION)
     assert "PWNED" not in json.dumps([data["quotes"], data["events"], data["stances"]])
 
 
@@ -120,21 +148,20 @@ def test_the_servers_token_probabilities_score_every_decision(
 
 
 def test_decisions_the_model_may_not_change_are_the_codes_without_a_request() -> None:
-    """Quote and event margins above 1 mean no answer of the embedded model can change the
-    code's default: those decisions are taken unasked, and equal the rules system's."""
+    """Margins above 1 mean no answer of the embedded model can change the code's
+    decisions: they are taken unasked, and equal the rules system's."""
     from llmextract.article import Article
     from llmextract.rules import extract_rules
 
     assert choices.QuoteSpeakerChoices.decided_by_code()
     assert choices.EventChoices.decided_by_code()
+    assert choices.StanceChoices.decided_by_code()
     article = Article("a", ARTICLE)
     rules = extract_rules(article, ("quotes", "events"))
     assert rules.quotes and rules.events  # the article has candidates to decide about
     result = extract(article, tasks=["quotes", "events"], settings=Settings(embedded_threads=1))
     assert result.usage.requests == 0
     assert result.quotes == rules.quotes and result.events == rules.events
-    both = extract(article, settings=Settings(embedded_threads=1))  # stances are still asked
-    assert both.usage.requests >= 1 and both.quotes == rules.quotes
 
 
 def test_the_command_line_extracts_as_the_library_does(tmp_path: Path) -> None:
@@ -144,7 +171,7 @@ def test_the_command_line_extracts_as_the_library_does(tmp_path: Path) -> None:
     done = run_cli("extract", str(article), "--no-cache", LLMEXTRACT_EMBEDDED_THREADS="1")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert data["endpoint"] == "embedded" and data["usage"]["requests"] >= 1
+    assert data["endpoint"] == "embedded" and data["usage"]["requests"] == 0
     library = extract(ARTICLE, settings=Settings(embedded_threads=1)).model_dump(mode="json")
     for task in ("quotes", "events", "stances"):
         assert data[task] == library[task]
@@ -157,25 +184,28 @@ def test_a_model_file_the_server_cannot_load_is_one_line_saying_what_to_do(
     broken.write_text("not a model", encoding="utf-8")
     article = tmp_path / "a.txt"
     article.write_text(ARTICLE, encoding="utf-8")
-    done = run_cli("extract", str(article), LLMEXTRACT_EMBEDDED_MODEL=str(broken))
+    copy = ("--task", "quotes", "--prompt", "quotes.v5")  # a prompt that asks the model
+    done = run_cli("extract", str(article), *copy, LLMEXTRACT_EMBEDDED_MODEL=str(broken))
     assert done.returncode == 1
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr
-    assert str(broken) in lines[0]
-    assert "LLMEXTRACT_EMBEDDED_MODEL" in lines[0] and "GGUF" in lines[0]
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert "Traceback" not in done.stderr and done.stderr.strip().endswith(error)
+    assert str(broken) in error
+    assert "LLMEXTRACT_EMBEDDED_MODEL" in error and "GGUF" in error
 
 
 def test_the_model_is_started_only_when_a_decision_is_asked_of_it(tmp_path: Path) -> None:
-    """With a model file the server cannot load, tasks whose decisions are all the code's
-    still run (no server is started for them); a copy prompt, which asks the model, fails."""
+    """With a model file the server cannot load, the default extraction still runs (its
+    decisions are all the code's: no server is started); a copy prompt, which asks the
+    model, fails."""
     broken = tmp_path / "broken.gguf"
     broken.write_text("not a model", encoding="utf-8")
     article = tmp_path / "a.txt"
     article.write_text(ARTICLE, encoding="utf-8")
     env = {"LLMEXTRACT_EMBEDDED_MODEL": str(broken)}
-    done = run_cli("extract", str(article), "--task", "quotes,events", **env)
+    done = run_cli("extract", str(article), **env)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["usage"]["requests"] == 0 and data["quotes"] and data["events"]
+    assert data["stances"]
     asked = run_cli("extract", str(article), "--task", "quotes", "--prompt", "quotes.v5", **env)
     assert asked.returncode == 1 and str(broken) in asked.stderr

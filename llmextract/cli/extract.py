@@ -93,10 +93,11 @@ def extract_command(
 ) -> None:
     """Extract quotes, events and stances from one article and print them as JSON.
 
-    With no endpoint configured, the embedded SmolLM2-135M model runs locally (no key, no
-    network): good for trying the tool, not for real work. Every span in the output is
-    grounded: its text is the article's text from its start to its end offset. For many
-    articles, use llmextract batch.
+    With no endpoint configured, it runs offline (no key, no network): the code finds
+    candidates and decides about them, asking the embedded SmolLM2-135M model only what it
+    decides better (today nothing), good for trying the tool, not for real work. Every span
+    in the output is grounded: its text is the article's text from its start to its end
+    offset. For many articles, use llmextract batch.
     """
     try:
         # Settings first: a key about to travel over plain http is warned about even when
