@@ -49,3 +49,14 @@ def test_derived_cue_phrases_make_their_frames_candidates() -> None:
     assert [(q.text, q.speakers[0].text) for q in quotes] == [
         ("to endorse her next week", "The senator")
     ]
+
+
+def test_a_markup_attribute_value_is_no_candidate() -> None:
+    text = (
+        '<tweet id="672138506081275904" author="@MissDBunker" datetime="2015-12-02 20:01">'
+        "Shots fired at the Inland Regional Center</tweet>. "
+        '"We are still searching for the suspects," the police chief said.'
+    )
+    assert [q.text for q in find_quotes(text) if q.kind == "direct"] == [
+        "We are still searching for the suspects"
+    ]

@@ -18,7 +18,8 @@ Rules (:func:`find_quotes`)
       inside the marks, trimmed of whitespace and a trailing ``,;:``; content
       of fewer than two words (scare quotes) is dropped, and so is a title: fewer
       than five words, all capitalised but ``a``, ``the``, ``of``, ..., and no
-      cue (``"The Axe Files"``).
+      cue (``"The Axe Files"``), and so is a markup attribute's value
+      (``datetime="2015-12-02"``: the opening mark right after ``=``).
     * Direct cue: a cue within 60 characters after the closing mark in the
       same sentence (``"...," Wang said``), else the last cue before the
       opening mark in the sentence (after any earlier quote), else any cue
@@ -144,6 +145,8 @@ def _direct_drafts(doc: Document) -> list[_Draft]:
         if quotation.depth > 0:
             continue  # quoted inside another quotation: part of that one's content
         open_, close = quotation.open, quotation.close
+        if text[open_ - 1 : open_] == "=":
+            continue  # a markup attribute's value (<tweet datetime="2015-12-02">), no quote
         cstart, cend = _trim(text, open_ + 1, close, final=False)
         if word_count(text[cstart:cend]) < 2:
             continue
