@@ -60,3 +60,20 @@ def test_a_markup_attribute_value_is_no_candidate() -> None:
     assert [q.text for q in find_quotes(text) if q.kind == "direct"] == [
         "We are still searching for the suspects"
     ]
+
+
+def test_a_short_cueless_quotation_takes_in_the_noun_phrase_it_completes() -> None:
+    text = (
+        "Jeb was better than in previous outings, even if he reserved his passion for the "
+        "Republican-repelling cause of \u201ccomprehensive immigration reform.\u201d"
+    )
+    quotes = find_quotes(text)
+    assert [(q.text, q.kind) for q in quotes] == [
+        (
+            "the Republican-repelling cause of \u201ccomprehensive immigration reform.\u201d",
+            "mixed",
+        )
+    ]
+    # With a cue, or of five words or more, the quotation stays as it is.
+    said = 'The mayor said "we will rebuild." She left.'
+    assert [q.text for q in find_quotes(said) if q.kind == "direct"] == ["we will rebuild."]

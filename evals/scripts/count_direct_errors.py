@@ -32,10 +32,7 @@ def _span(text: str, start: int, end: int) -> Span:
     return Span(text=text[start:end], start=start, end=end)
 
 
-def _kind(
-    cand: QuoteCandidate, gold: list[Span], matched: set[int], all_cands: list[Span], text: str
-) -> str:
-    span = _span(text, cand.start, cand.end)
+def _kind(cand: QuoteCandidate, gold: list[Span], all_cands: list[Span], text: str) -> str:
     touching = [g for g in gold if g.start < cand.end and cand.start < g.end]
     cue = "cue" if cand.cue is not None else "no cue"
     if not touching:
@@ -57,7 +54,10 @@ def count(path: Path, show: int) -> tuple[Counter[str], dict[str, list[str]]]:
         for line in lines:
             document = json.loads(line)
             text = document["text"]
-            gold = [_span(text, q["content"]["start"], q["content"]["end"]) for q in document.get("quotes", [])]
+            gold = [
+                _span(text, q["content"]["start"], q["content"]["end"])
+                for q in document.get("quotes", [])
+            ]
             cands = find_quotes(text)
             spans = [_span(text, c.start, c.end) for c in cands]
             pred_d = [i for i, s in enumerate(spans) if is_direct(s, text)]
@@ -68,7 +68,7 @@ def count(path: Path, show: int) -> tuple[Counter[str], dict[str, list[str]]]:
             for k, i in enumerate(pred_d):
                 if k in matched_p:
                     continue
-                kind = "FP " + _kind(cands[i], gold, matched_g, spans, text)
+                kind = "FP " + _kind(cands[i], gold, spans, text)
                 kinds[kind] += 1
                 if len(examples[kind]) < show:
                     c = cands[i]

@@ -19,7 +19,11 @@ Rules (:func:`find_quotes`)
       of fewer than two words (scare quotes) is dropped, and so is a title: fewer
       than five words, all capitalised but ``a``, ``the``, ``of``, ..., and no
       cue (``"The Axe Files"``), and so is a markup attribute's value
-      (``datetime="2015-12-02"``: the opening mark right after ``=``).
+      (``datetime="2015-12-02"``: the opening mark right after ``=``).  A
+      quotation of fewer than five words starting in lower case with no cue takes in
+      the noun phrase it completes, from a determiner up to five words before the
+      opening mark (``the cause of "comprehensive immigration reform"``), and is
+      then mixed.
     * Direct cue: a cue within 60 characters after the closing mark in the
       same sentence (``"...," Wang said``), else the last cue before the
       opening mark in the sentence (after any earlier quote), else any cue
@@ -106,6 +110,12 @@ _TITLE_LINKS = frozenset(["a", "an", "the", "of", "and", "or", "in", "on", "at",
 _WORD_SPAN = re.compile(r"\S+")
 _SOURCE_WORDS = 12  # words of an "according to" source offered as its speaker
 _AFTER_QUOTE_FRAME = re.compile(r"[\s,]*(?:[\w.'\u2019-]+\s+){0,5}")
+# The noun phrase a short cue-less quotation completes: a determiner and up to five words
+# right before the opening mark ("the Republican-repelling cause of ").
+_NOUN_PHRASE_LEAD = re.compile(
+    r"\b((?:the|a|an|his|her|its|their|this|our|my|your)\s+(?:[\w'\u2019-]+\s+){0,5})\Z",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -220,7 +230,7 @@ def _direct_drafts(doc: Document) -> list[_Draft]:
                 d.cue = prev.cue
     # A title in quotation marks ("Morning Joe", "The Axe Files"): short, every word
     # capitalised (or a link word), with no cue, it is a name, not a quote.
-    return [
+    kept = [
         d
         for d in drafts
         if word_count(text[d.start : d.end]) >= _SHORT_QUOTE_WORDS
@@ -229,6 +239,21 @@ def _direct_drafts(doc: Document) -> list[_Draft]:
             w[:1].isupper() or w.lower() in _TITLE_LINKS for w in text[d.start : d.end].split()
         )
     ]
+    # A short lower-case phrase quoted with no cue completes a noun phrase ("the cause of
+    # "comprehensive immigration reform""): PolNeAR's content is the whole phrase.
+    for k, d in enumerate(kept):
+        if (
+            d.cue is None
+            and d.mark is not None
+            and word_count(text[d.start : d.end]) < _SHORT_QUOTE_WORDS
+            and text[d.start].islower()
+        ):
+            lead = _NOUN_PHRASE_LEAD.search(text, max(0, d.mark[0] - 80), d.mark[0])
+            if lead is not None:
+                # The closing mark too, as in every content holding an opening one.
+                end = d.mark[1] + 1 if d.end == d.mark[1] else d.end
+                kept[k] = dataclasses.replace(d, start=lead.start(1), end=end, kind="mixed")
+    return kept
 
 
 def _according_to(
