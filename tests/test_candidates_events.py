@@ -97,3 +97,32 @@ def test_kairos_frames_are_derived_from_the_ontology_by_the_script() -> None:
     for kind, forms, slots, _ in KAIROS_FRAMES:
         assert forms and kind.count(".") >= 1
         assert set(slots) <= {None, "actor", "recipient"}
+
+
+def _triggers(text: str) -> list[str]:
+    return [e.text for e in find_events(text)]
+
+
+def test_tried_to_is_the_control_verb_and_a_trial_is_still_one() -> None:
+    assert _triggers("He tried to recruit children near his home.") == []
+    assert "tried" in _triggers("He was tried in Boston last year.")
+
+
+def test_suicide_before_a_noun_modifies_it() -> None:
+    assert "suicide" not in _triggers("A suicide bomber riding a motorcycle hit the convoy.")
+    assert "suicide" in _triggers("Police said the singer's death was a suicide.")
+
+
+def test_back_is_an_event_only_with_an_object() -> None:
+    assert _triggers("Maduro will not back down, the opposition fears.") == []
+    assert _triggers("The council pushed back elections for governors.") == []
+    backed = _one("Several parties back the plan.", "back")
+    assert backed.types == (EventType.SUPPORT,)
+
+
+def test_addressed_saying_is_a_broadcast_and_bare_said_is_not() -> None:
+    told = _one("The minister told reporters that the talks had failed.", "told")
+    assert (told.types, told.kind) == ((), "Contact.Contact.Broadcast")
+    assert _text(told.actor) == "The minister"
+    assert _text(told.recipient) == "reporters"
+    assert "said" not in _triggers("The minister said the talks had failed.")
