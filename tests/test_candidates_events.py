@@ -126,3 +126,14 @@ def test_addressed_saying_is_a_broadcast_and_bare_said_is_not() -> None:
     assert _text(told.actor) == "The minister"
     assert _text(told.recipient) == "reporters"
     assert "said" not in _triggers("The minister said the talks had failed.")
+
+
+def test_jail_is_a_place_without_an_object_and_a_verb_with_one() -> None:
+    assert _triggers("Hundreds of political prisoners are in jail.") == []
+    jail = _one("The court may jail him for five years.", "jail")
+    assert jail.kind == "Justice.ArrestJailDetain"
+
+
+def test_the_tail_of_a_hyphenated_word_is_no_trigger() -> None:
+    assert _triggers("The counter-terrorism strategy is under review.") == []
+    assert "terrorism" in _triggers("The group has long used terrorism.")

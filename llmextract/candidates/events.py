@@ -17,7 +17,9 @@ Rules (:func:`find_events`)
       suicide bomber" is an agent, "a suicide attack" is the attack); the bare form
       ``back`` is the verb "to support" only with an object right after it (a determiner,
       a pronoun, a capitalised name: "back the plan"), else it is the adverb or particle
-      ("back down", "pushed back").
+      ("back down", "pushed back"); so is bare ``jail``, else the place ("in jail", "jail
+      cell"); the tail of a hyphenated word is no trigger ("counter-terrorism", as for
+      quote cues: "so-called").
     * Verbs of saying that address someone or the public (``told``, ``asked``,
       ``reported``, ``declared``...; ``KAIROS_SAYING``) are one-way communication events
       (KAIROS ``Contact.Contact.Broadcast``); bare attribution verbs (``said``, ``added``)
@@ -128,10 +130,13 @@ _EVENT_TYPES = _event_table()
 _KINDS = {form: kind for kind, forms, _, _ in KAIROS_FRAMES for form in forms}
 _KINDS.update({form: KAIROS_SAYING[0] for form in KAIROS_SAYING[1] if form not in _KINDS})
 _FRAMES = {kind: (slots, place) for kind, _, slots, place in KAIROS_FRAMES}
-_TRIGGER = re.compile(r"\b(?:" + alternation({*_EVENT_TYPES, *_KINDS}) + r")\b", re.IGNORECASE)
+_TRIGGER = re.compile(
+    r"(?<![\w-])(?:" + alternation({*_EVENT_TYPES, *_KINDS}) + r")\b", re.IGNORECASE
+)
 
 _WORD = re.compile(r"[\w'\u2019.-]*\w|[^\w\s]")
 _PHRASE_WORDS = 5
+_VERB_WITH_OBJECT = frozenset({"back", "jail"})
 _TRY = frozenset({"try", "tries", "tried", "trying"})
 _TO = re.compile(r"\s+to\b")
 _MODIFIER = re.compile(r"\s+[a-z]")
@@ -147,7 +152,7 @@ def _no_event(text: str, form: str, end: int) -> bool:
         return bool(_TO.match(text, end))
     if form == "suicide":
         return bool(_MODIFIER.match(text, end))
-    if form == "back":
+    if form in _VERB_WITH_OBJECT:
         return not _BACK_OBJECT.match(text, end)
     return False
 
