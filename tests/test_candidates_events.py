@@ -86,9 +86,16 @@ def test_kairos_frames_are_derived_from_the_ontology_by_the_script() -> None:
             "keywords": ["attack", "shot", "war"],
             "roles": ["Attacker", "Target", "Instrument", "Place"],
         },
+        "Justice.Sentence.Unspecified": {
+            "template": "<arg1> court sentenced <arg2> to <arg3> punishment at <arg4> place",
+            "keywords": ["sentence"],
+            "roles": ["JudgeCourt", "Defendant", "Crime", "Place"],
+        },
     }
     lines = module.derive(json.loads(json.dumps(ontology)))
-    die, attack = (line.split("\t") for line in lines[2:])
+    die, attack, sentence = (line.split("\t") for line in lines[2:])
+    # "court" after <arg1> is no past form, so no verb: no truncated "cou" form.
+    assert sentence[1].split("|") == ["sentence", "sentences", "sentenced", "sentencing"]
     assert die[0] == "Life.Die" and die[2:] == ["recipient", "-", "recipient", "yes"]
     assert {"died", "dying", "killed", "deaths"} <= set(die[1].split("|"))
     assert attack[2:] == ["actor", "actor", "recipient", "yes"]
