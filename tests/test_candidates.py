@@ -246,7 +246,7 @@ def test_event_candidates_with_arguments() -> None:
     assert met.recipient is not None and met.recipient.text == "Wang Yi"
     assert met.location == span(ARTICLE, "Moscow")
     assert met.time == span(ARTICLE, "Tuesday")
-    assert texts(events) == ["met", "backed", "talks"]
+    assert texts(events) == ["met", "told", "backed", "talks"]  # "told reporters": a broadcast
     check_spans(ARTICLE, events)
 
 

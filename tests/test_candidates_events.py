@@ -86,9 +86,16 @@ def test_kairos_frames_are_derived_from_the_ontology_by_the_script() -> None:
             "keywords": ["attack", "shot", "war"],
             "roles": ["Attacker", "Target", "Instrument", "Place"],
         },
+        "Justice.Sentence.Unspecified": {
+            "template": "<arg1> court sentenced <arg2> to <arg3> punishment at <arg4> place",
+            "keywords": ["sentence"],
+            "roles": ["JudgeCourt", "Defendant", "Crime", "Place"],
+        },
     }
     lines = module.derive(json.loads(json.dumps(ontology)))
-    die, attack = (line.split("\t") for line in lines[2:])
+    die, attack, sentence = (line.split("\t") for line in lines[2:])
+    # "court" after <arg1> is no past form, so no verb: no truncated "cou" form.
+    assert sentence[1].split("|") == ["sentence", "sentences", "sentenced", "sentencing"]
     assert die[0] == "Life.Die" and die[2:] == ["recipient", "-", "recipient", "yes"]
     assert {"died", "dying", "killed", "deaths"} <= set(die[1].split("|"))
     assert attack[2:] == ["actor", "actor", "recipient", "yes"]
@@ -97,3 +104,43 @@ def test_kairos_frames_are_derived_from_the_ontology_by_the_script() -> None:
     for kind, forms, slots, _ in KAIROS_FRAMES:
         assert forms and kind.count(".") >= 1
         assert set(slots) <= {None, "actor", "recipient"}
+
+
+def _triggers(text: str) -> list[str]:
+    return [e.text for e in find_events(text)]
+
+
+def test_tried_to_is_the_control_verb_and_a_trial_is_still_one() -> None:
+    assert _triggers("He tried to recruit children near his home.") == []
+    assert "tried" in _triggers("He was tried in Boston last year.")
+
+
+def test_suicide_before_a_noun_modifies_it() -> None:
+    assert "suicide" not in _triggers("A suicide bomber riding a motorcycle hit the convoy.")
+    assert "suicide" in _triggers("Police said the singer's death was a suicide.")
+
+
+def test_back_is_an_event_only_with_an_object() -> None:
+    assert _triggers("Maduro will not back down, the opposition fears.") == []
+    assert _triggers("The council pushed back elections for governors.") == []
+    backed = _one("Several parties back the plan.", "back")
+    assert backed.types == (EventType.SUPPORT,)
+
+
+def test_addressed_saying_is_a_broadcast_and_bare_said_is_not() -> None:
+    told = _one("The minister told reporters that the talks had failed.", "told")
+    assert (told.types, told.kind) == ((), "Contact.Contact.Broadcast")
+    assert _text(told.actor) == "The minister"
+    assert _text(told.recipient) == "reporters"
+    assert "said" not in _triggers("The minister said the talks had failed.")
+
+
+def test_jail_is_a_place_without_an_object_and_a_verb_with_one() -> None:
+    assert _triggers("Hundreds of political prisoners are in jail.") == []
+    jail = _one("The court may jail him for five years.", "jail")
+    assert jail.kind == "Justice.ArrestJailDetain"
+
+
+def test_the_tail_of_a_hyphenated_word_is_no_trigger() -> None:
+    assert _triggers("The counter-terrorism strategy is under review.") == []
+    assert "terrorism" in _triggers("The group has long used terrorism.")

@@ -354,3 +354,37 @@ def test_predictions_nested_too_deeply_are_an_input_error(tmp_path: Path) -> Non
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert f"{pred}:1: not valid JSON" in " ".join(done.stderr.split())
+
+
+def test_config_roles_leave_an_unannotated_role_out_of_the_argument_scores(
+    tmp_path: Path,
+) -> None:
+    def metrics(roles: str) -> dict[str, dict[str, float]]:
+        config = tmp_path / "events.toml"
+        config.write_text(f'gold = "{GOLD}"\ntasks = ["events"]\nsystem = "rules"\n{roles}\n')
+        out = tmp_path / "run.json"
+        done = run_cli("eval", str(config), "--no-cache", "-o", str(out))
+        assert done.returncode == 0, done.stderr
+        record = json.loads(out.read_text())
+        assert record["settings"]["roles"] == (
+            ["actor", "recipient", "location"]
+            if roles
+            else ["actor", "recipient", "location", "time"]
+        )
+        return record["metrics"]  # type: ignore[no-any-return]
+
+    every = metrics("")
+    some = metrics('roles = ["actor", "recipient", "location"]')
+    time, others = every["events.arg:time"], ("actor", "recipient", "location")
+    assert time["tp"] + time["fp"] + time["fn"] > 0  # the rules find times the gold has
+    assert some["events.arg:time"]["tp"] + some["events.arg:time"]["fp"] == 0
+    for role in others:
+        assert some[f"events.arg:{role}"] == every[f"events.arg:{role}"]
+    pooled = {k: sum(some[f"events.arg:{r}"][k] for r in others) for k in ("tp", "fp", "fn")}
+    assert pooled["tp"] == some["events.arguments"]["tp"]
+    assert some["events.arguments"]["fp"] < every["events.arguments"]["fp"]
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(f'gold = "{GOLD}"\ntasks = ["events"]\nroles = ["when"]\n')
+    refused = run_cli("eval", str(wrong), "--system", "rules")
+    assert refused.returncode != 0
+    assert "unknown argument roles ['when']" in refused.stderr

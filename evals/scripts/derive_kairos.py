@@ -4,7 +4,8 @@ Reads the KAIROS ontology file of WikiEvents (``event_role_KAIROS.json``: per ev
 list of keywords, a template sentence and its roles) and writes one line per type:
 
 * ``kind``: the KAIROS type without a trailing ``.Unspecified`` (``Life.Die``);
-* ``forms``: the type's keywords and its template's verb (``<arg1> died ...``: die), each
+* ``forms``: the type's keywords and its template's verb (``<arg1> died ...``: die; only a
+  past form is a verb: "<arg1> person", "<arg1> court" give none), each
   with its inflections (regular English morphology plus the irregular forms below); a
   form claimed by two types goes to the first in ontology order. Keywords that are mostly
   something else in news text (``state``, ``head``, ``order``, ``fire``, ``March``...) are
@@ -150,7 +151,11 @@ def frame(template: str, roles: list[str]) -> tuple[str | None, str, str | None,
     role = {f"<arg{n}>": name for n, name in enumerate(roles, 1)}
     subject = role[words[0]]
     rest = words[1:]
-    verb = None if rest[0] == "was" else rest[0]
+    # Templates put the event's verb in the past tense ("<arg1> died"); a word after
+    # ``<arg1>`` that is no past form ("person", "court", "has", "illegally", "gave" of a
+    # sense too wide to list) names no verb of the event.
+    past = rest[0].endswith("ed") or any(rest[0] == forms[0] for forms in IRREGULAR.values())
+    verb = rest[0] if past and rest[0] != "was" else None
     by = next((role[w] for p, w in itertools.pairwise(rest) if p == "by"), None)
     patient = None
     for previous, word in itertools.pairwise(rest):

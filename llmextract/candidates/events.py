@@ -11,6 +11,19 @@ Rules (:func:`find_events`)
       from the KAIROS ontology): events PLOVER has no category for (deaths, injuries,
       trials, journeys...) are candidates with no type and the KAIROS type as ``kind``; a
       form in both lists keeps its PLOVER types and takes the KAIROS kind too.
+    * Word senses that name no event (linguistic rules, stated before measuring):
+      ``try`` followed by ``to`` is the control verb ("tried to recruit": the event is the
+      verb after it, not a trial); ``suicide`` followed by a word modifies that noun ("a
+      suicide bomber" is an agent, "a suicide attack" is the attack); the bare form
+      ``back`` is the verb "to support" only with an object right after it (a determiner,
+      a pronoun, a capitalised name: "back the plan"), else it is the adverb or particle
+      ("back down", "pushed back"); so is bare ``jail``, else the place ("in jail", "jail
+      cell"); the tail of a hyphenated word is no trigger ("counter-terrorism", as for
+      quote cues: "so-called").
+    * Verbs of saying that address someone or the public (``told``, ``asked``,
+      ``reported``, ``declared``...; ``KAIROS_SAYING``) are one-way communication events
+      (KAIROS ``Contact.Contact.Broadcast``); bare attribution verbs (``said``, ``added``)
+      are not.
     * actor and recipient from the trigger's frame: the words before it (back to a comma,
       a conjunction or a preposition, past auxiliaries: "the gunman had"), the words after
       it up to a preposition or punctuation ("killed [12 people] in"), ``by`` after it (the
@@ -53,6 +66,7 @@ from llmextract.candidates.lexicons import (
     FRAME_NOT_OBJECT,
     FRAME_PASSIVE,
     KAIROS_FRAMES,
+    KAIROS_SAYING,
     MONTHS,
     NEEDS_AID_OBJECT,
     WEEKDAYS,
@@ -114,11 +128,33 @@ def _event_table() -> dict[str, tuple[EventType, ...]]:
 
 _EVENT_TYPES = _event_table()
 _KINDS = {form: kind for kind, forms, _, _ in KAIROS_FRAMES for form in forms}
+_KINDS.update({form: KAIROS_SAYING[0] for form in KAIROS_SAYING[1] if form not in _KINDS})
 _FRAMES = {kind: (slots, place) for kind, _, slots, place in KAIROS_FRAMES}
-_TRIGGER = re.compile(r"\b(?:" + alternation({*_EVENT_TYPES, *_KINDS}) + r")\b", re.IGNORECASE)
+_TRIGGER = re.compile(
+    r"(?<![\w-])(?:" + alternation({*_EVENT_TYPES, *_KINDS}) + r")\b", re.IGNORECASE
+)
 
 _WORD = re.compile(r"[\w'\u2019.-]*\w|[^\w\s]")
 _PHRASE_WORDS = 5
+_VERB_WITH_OBJECT = frozenset({"back", "jail"})
+_TRY = frozenset({"try", "tries", "tried", "trying"})
+_TO = re.compile(r"\s+to\b")
+_MODIFIER = re.compile(r"\s+[a-z]")
+_BACK_OBJECT = re.compile(
+    r"\s+(?:(?:" + alternation(FRAME_DETERMINER | OBJECT_PRONOUNS | {"us", "me", "it"}) + r")\b"
+    r"|[A-Z])"
+)
+
+
+def _no_event(text: str, form: str, end: int) -> bool:
+    """Whether a trigger form is used in a sense that names no event (module docstring)."""
+    if form in _TRY:
+        return bool(_TO.match(text, end))
+    if form == "suicide":
+        return bool(_MODIFIER.match(text, end))
+    if form in _VERB_WITH_OBJECT:
+        return not _BACK_OBJECT.match(text, end)
+    return False
 
 
 def _tokens(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
@@ -266,6 +302,8 @@ def find_events(text: str, *, limit: int | None = None) -> list[EventCandidate]:
         ]
         for trig in _TRIGGER.finditer(text, sent[0], sent[1]):
             form = " ".join(trig.group().lower().split())
+            if _no_event(text, form, trig.end()):
+                continue
             if form in NEEDS_AID_OBJECT and not AID_OBJECT.search(
                 text, trig.end(), min(sent[1], trig.end() + 60)
             ):

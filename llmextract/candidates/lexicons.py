@@ -31,6 +31,7 @@ __all__ = [
     "FRAME_PASSIVE",
     "INVERTING",
     "KAIROS_FRAMES",
+    "KAIROS_SAYING",
     "LY_NOUNS",
     "MONTHS",
     "NEEDS_AID_OBJECT",
@@ -409,3 +410,19 @@ def _scores(name: str) -> tuple[dict[str, float], float]:
 # which a phrase reads as favourable: written by evals/scripts/derive_polarity.py from the
 # NewsMTSC train split (sentiment toward people in news sentences).
 POLARITY_WORDS, POLARITY_THRESHOLD = _scores("polarity.tsv")
+
+# --------------------------------------------------------------------------- KAIROS saying
+# Verbs of saying as one-way communication events (KAIROS Contact.Contact.Broadcast, whose
+# template reads "<arg1> communicated to <arg2> ... (one-way communication)"; the ontology's
+# keywords name only broadcast/announce). The forms are the speech-act verbs of the PolNeAR
+# train attribution cues (CUE_FORMS): saying, telling, asking, stating, reporting, declaring,
+# confirming; not verbs of attitude (believe, think, hope, expect), not forms another
+# trigger list already types (accuse, urge, warn, deny, call for...) and not forms mostly
+# nouns in news ("states", "reports").
+KAIROS_SAYING = (
+    "Contact.Contact.Broadcast",
+    _wordset(
+        """told tells tell telling asked asks ask asking stated stating reported declared
+        declares confirmed confirms replied responded"""
+    ),
+)

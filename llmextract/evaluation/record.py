@@ -68,6 +68,8 @@ class RunSettings(BaseModel):
     given_spans: bool = False
     # False: the documents hold their counts only, not what was predicted.
     keep_predictions: bool = True
+    # The event argument roles scored (the config's ``roles``); empty in older records: all.
+    roles: list[str] = Field(default_factory=list)
 
 
 class DocumentRow(BaseModel):

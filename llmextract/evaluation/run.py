@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast, get_args
 
 from llmextract.errors import ConfigError, InputError
+from llmextract.evaluation.fields import ARGUMENT_ROLES
 from llmextract.evaluation.generic import iter_gold
 from llmextract.evaluation.matching import SpanCriterion
 from llmextract.evaluation.predict import SYSTEMS, Prediction, System, predict
@@ -62,6 +63,9 @@ class EvalConfig:
     # The polarities a given stance may take (e.g. ["support", "oppose"] for a gold set with
     # no neutral label); empty: support, oppose and neutral. Needs given_spans.
     labels: list[str] = field(default_factory=list)
+    # The event argument roles scored (e.g. no "time" for a gold set whose ontology has no
+    # time role, where every predicted time would count as wrong); empty: all of them.
+    roles: list[str] = field(default_factory=list)
     # Keep each document's predictions in the run record (None: up to KEEP_PREDICTIONS_UP_TO
     # documents); the HTML report needs them, compare does not.
     keep_predictions: bool | None = None
@@ -99,11 +103,20 @@ def load_eval_config(path: str | Path, **overrides: Any) -> EvalConfig:
         raise ConfigError(
             f"unknown stance labels {wrong}: labels are some of {', '.join(polarities)}"
         )
+    if wrong := [role for role in config.roles if role not in ARGUMENT_ROLES]:
+        raise ConfigError(
+            f"unknown argument roles {wrong}: roles are some of {', '.join(ARGUMENT_ROLES)}"
+        )
     if config.labels and not config.given_spans:
         raise ConfigError(
             "labels restrict the polarity of given stances: add given_spans = true or remove labels"
         )
     return config
+
+
+def _roles(config: EvalConfig) -> tuple[str, ...]:
+    """The event argument roles a run scores, in the order of :data:`ARGUMENT_ROLES`."""
+    return tuple(r for r in ARGUMENT_ROLES if not config.roles or r in config.roles)
 
 
 class _Superseded(InputError):
@@ -196,7 +209,7 @@ def _scored(
     tasks: Sequence[Task],
     keep_predictions: bool | None,
 ) -> RunScorer:
-    scorer = RunScorer(tasks, config.criterion, keep_predictions)
+    scorer = RunScorer(tasks, config.criterion, keep_predictions, roles=_roles(config))
     for gold, prediction in pairs:
         scorer.add(gold, prediction)
     return scorer
@@ -250,7 +263,7 @@ def run_eval(
         )
         system = f"predictions from {predictions_file}"
     else:
-        scorer = RunScorer(tasks, config.criterion, config.keep_predictions)
+        scorer = RunScorer(tasks, config.criterion, config.keep_predictions, roles=_roles(config))
         asyncio.run(_score_system(config, tasks, settings, examples, on_done, scorer))
         system = config.system
     # The system's time (or reading its predictions), not the time spent scoring them.
@@ -282,6 +295,7 @@ def run_eval(
             seed=config.seed,
             given_spans=config.given_spans,
             keep_predictions=scored.keep_predictions,
+            roles=list(_roles(config)),
         ),
         wall_seconds=round(wall, 3),
         seconds_per_document=round(wall / scorer.documents, 3),

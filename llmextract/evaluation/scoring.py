@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from llmextract.evaluation import generic
 from llmextract.evaluation.counts import DocumentScore, FieldMetrics
+from llmextract.evaluation.fields import ARGUMENT_ROLES
 from llmextract.evaluation.labels import label_scores
 from llmextract.evaluation.matching import TOKEN_PATTERN, SpanCriterion
 from llmextract.evaluation.predict import Prediction
@@ -60,6 +61,7 @@ class RunScorer:
     tasks: Sequence[Task]
     criterion: SpanCriterion
     keep_predictions: bool | None = None
+    roles: Sequence[str] = ARGUMENT_ROLES  # event argument roles scored; the others dropped
     seconds: float = field(default=0.0, init=False)  # spent scoring: not the system's time
     table: ScoreTable = field(default_factory=ScoreTable, init=False)
     rows: list[DocumentRow] = field(default_factory=list, init=False)
@@ -81,7 +83,7 @@ class RunScorer:
 
     def add(self, gold: GoldDocument, prediction: Prediction) -> None:
         started = time.perf_counter()
-        scores = _score(gold, prediction, self.tasks, self.criterion)
+        scores = _score(gold, prediction, self.tasks, self.criterion, self.roles)
         for score in scores:
             self.table.add(score)
         for task in self.tasks:
@@ -144,11 +146,40 @@ def _empty(gold: GoldDocument) -> DocumentResult:
     )
 
 
+def _only_roles(
+    gold: GoldDocument, result: DocumentResult, roles: Sequence[str]
+) -> tuple[GoldDocument, DocumentResult]:
+    """Gold and predicted events without their arguments of other roles than ``roles``."""
+    dropped = [r for r in ARGUMENT_ROLES if r not in roles]
+    if not dropped:
+        return gold, result
+    cleared = dict.fromkeys(dropped)
+    gold_events = [
+        e.model_copy(
+            update={
+                **cleared,
+                "arguments": {k: v for k, v in e.arguments.items() if k.casefold() not in dropped},
+            }
+        )
+        for e in gold.events
+    ]
+    events = [e.model_copy(update=cleared) for e in result.events]
+    return (
+        gold.model_copy(update={"events": gold_events}),
+        result.model_copy(update={"events": events}),
+    )
+
+
 def _score(
-    gold: GoldDocument, prediction: Prediction, tasks: Sequence[Task], criterion: SpanCriterion
+    gold: GoldDocument,
+    prediction: Prediction,
+    tasks: Sequence[Task],
+    criterion: SpanCriterion,
+    roles: Sequence[str] = ARGUMENT_ROLES,
 ) -> list[DocumentScore]:
     builtin = [t for t in tasks if t in TASKS]
-    scores = score_result(gold, prediction.result or _empty(gold), criterion, tasks=builtin)
+    scored_gold, result = _only_roles(gold, prediction.result or _empty(gold), roles)
+    scores = score_result(scored_gold, result, criterion, tasks=builtin)
     # Passages a baseline gave that are not in the article are predictions too: wrong ones.
     for score in scores:
         missing = prediction.ungrounded.get(score.task, [])
