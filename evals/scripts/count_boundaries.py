@@ -15,11 +15,12 @@ reported on), reproducibly (no sampling):
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
+
+from train_gold import documents
 
 from llmextract.quotation import quotations
 
@@ -38,22 +39,20 @@ def count(gold: Path) -> tuple[Counter[str], Counter[str]]:
     """(``that`` starts, longest frames between the parts of multi-part contents)."""
     starts: Counter[str] = Counter()
     frames: Counter[str] = Counter()
-    with gold.open(encoding="utf-8") as lines:
-        for line in lines:
-            document = json.loads(line)
-            text = document["text"]
-            outer = [q for q in quotations(text) if q.depth == 0]
-            for quote in document.get("quotes", []):
-                start, end = quote["content"]["start"], quote["content"]["end"]
-                content = text[start:end]
-                if content[:5].lower() == "that ":
-                    starts["starts with that"] += 1
-                elif _AFTER_THAT.search(text[max(0, start - 6) : start]):
-                    starts["starts right after that"] += 1
-                parts = [q for q in outer if start <= q.open + 1 and q.close <= end]
-                if len(parts) >= 2:
-                    gaps = [b.open - a.close - 1 for a, b in pairwise(parts)]
-                    frames[_bin(max(gaps))] += 1
+    for document in documents(gold):
+        text = document["text"]
+        outer = [q for q in quotations(text) if q.depth == 0]
+        for quote in document.get("quotes", []):
+            start, end = quote["content"]["start"], quote["content"]["end"]
+            content = text[start:end]
+            if content[:5].lower() == "that ":
+                starts["starts with that"] += 1
+            elif _AFTER_THAT.search(text[max(0, start - 6) : start]):
+                starts["starts right after that"] += 1
+            parts = [q for q in outer if start <= q.open + 1 and q.close <= end]
+            if len(parts) >= 2:
+                gaps = [b.open - a.close - 1 for a, b in pairwise(parts)]
+                frames[_bin(max(gaps))] += 1
     return starts, frames
 
 

@@ -18,9 +18,10 @@ With ``--show N`` it prints N examples of each kind (candidate, then gold, with 
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from train_gold import documents
 
 from llmextract.candidates.quotes import QuoteCandidate, find_quotes
 from llmextract.evaluation.direct import is_direct
@@ -50,40 +51,38 @@ def count(path: Path, show: int) -> tuple[Counter[str], dict[str, list[str]]]:
     """(error kinds, up to ``show`` examples of each)."""
     kinds: Counter[str] = Counter()
     examples: dict[str, list[str]] = defaultdict(list)
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            document = json.loads(line)
-            text = document["text"]
-            gold = [
-                _span(text, q["content"]["start"], q["content"]["end"])
-                for q in document.get("quotes", [])
-            ]
-            cands = find_quotes(text)
-            spans = [_span(text, c.start, c.end) for c in cands]
-            pred_d = [i for i, s in enumerate(spans) if is_direct(s, text)]
-            gold_d = [g for g in gold if is_direct(g, text)]
-            pairs = match([spans[i] for i in pred_d], gold_d, text, "iou")
-            matched_p = {p for p, _ in pairs}
-            matched_g = {g for _, g in pairs}
-            for k, i in enumerate(pred_d):
-                if k in matched_p:
-                    continue
-                kind = "FP " + _kind(cands[i], gold, spans, text)
-                kinds[kind] += 1
-                if len(examples[kind]) < show:
-                    c = cands[i]
-                    near = [g for g in gold if g.start < c.end + 200 and c.start - 200 < g.end]
-                    examples[kind].append(
-                        f"  cand [{c.kind}, cue {text[c.cue[0] : c.cue[1]] if c.cue else None}]: "
-                        f"{text[max(0, c.start - 80) : c.start]!r} >>> {c.text!r}\n"
-                        + "".join(f"    gold: {g.text!r}\n" for g in near)
-                    )
-            for g_i, g in enumerate(gold_d):
-                if g_i in matched_g:
-                    continue
-                hit = any(s.start < g.end and g.start < s.end for s in spans)
-                kind = "miss " + ("overlapped by a candidate" if hit else "no candidate")
-                kinds[kind] += 1
+    for document in documents(path):
+        text = document["text"]
+        gold = [
+            _span(text, q["content"]["start"], q["content"]["end"])
+            for q in document.get("quotes", [])
+        ]
+        cands = find_quotes(text)
+        spans = [_span(text, c.start, c.end) for c in cands]
+        pred_d = [i for i, s in enumerate(spans) if is_direct(s, text)]
+        gold_d = [g for g in gold if is_direct(g, text)]
+        pairs = match([spans[i] for i in pred_d], gold_d, text, "iou")
+        matched_p = {p for p, _ in pairs}
+        matched_g = {g for _, g in pairs}
+        for k, i in enumerate(pred_d):
+            if k in matched_p:
+                continue
+            kind = "FP " + _kind(cands[i], gold, spans, text)
+            kinds[kind] += 1
+            if len(examples[kind]) < show:
+                c = cands[i]
+                near = [g for g in gold if g.start < c.end + 200 and c.start - 200 < g.end]
+                examples[kind].append(
+                    f"  cand [{c.kind}, cue {text[c.cue[0] : c.cue[1]] if c.cue else None}]: "
+                    f"{text[max(0, c.start - 80) : c.start]!r} >>> {c.text!r}\n"
+                    + "".join(f"    gold: {g.text!r}\n" for g in near)
+                )
+        for g_i, g in enumerate(gold_d):
+            if g_i in matched_g:
+                continue
+            hit = any(s.start < g.end and g.start < s.end for s in spans)
+            kind = "miss " + ("overlapped by a candidate" if hit else "no candidate")
+            kinds[kind] += 1
     return kinds, examples
 
 

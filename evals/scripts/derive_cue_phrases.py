@@ -14,21 +14,16 @@ cue in at least ``--min-share`` of its occurrences (the thresholds of the cue wo
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections import Counter
 from pathlib import Path
+
+from train_gold import documents, iou
 
 from llmextract.candidates import lexicons, mentions, quotes, speakers
 
 OUTPUT = Path(__file__).resolve().parents[2] / "llmextract" / "candidates" / "cue_phrases.txt"
 _PHRASE = re.compile(r"[a-z]+(?: [a-z]+){1,2}")
-
-
-def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union else 0.0
 
 
 def _without_derived_phrases() -> re.Pattern[str]:
@@ -51,20 +46,18 @@ def count(gold: Path) -> tuple[Counter[str], Counter[str], Counter[str]]:
     missed: Counter[str] = Counter()
     cued: Counter[str] = Counter()
     texts: list[str] = []
-    with gold.open(encoding="utf-8") as lines:
-        for line in lines:
-            document = json.loads(line)
-            text = document["text"]
-            texts.append(" ".join(text.lower().split()))
-            found = [(c.start, c.end) for c in quotes.find_quotes(text)]
-            for quote in document.get("quotes", []):
-                phrase = " ".join((quote.get("cue") or {}).get("text", "").lower().split())
-                if not _PHRASE.fullmatch(phrase) or cue.search(phrase):
-                    continue
-                cued[phrase] += 1
-                span = (quote["content"]["start"], quote["content"]["end"])
-                if not any(_iou(span, f) >= 0.5 for f in found):
-                    missed[phrase] += 1
+    for document in documents(gold):
+        text = document["text"]
+        texts.append(" ".join(text.lower().split()))
+        found = [(c.start, c.end) for c in quotes.find_quotes(text)]
+        for quote in document.get("quotes", []):
+            phrase = " ".join((quote.get("cue") or {}).get("text", "").lower().split())
+            if not _PHRASE.fullmatch(phrase) or cue.search(phrase):
+                continue
+            cued[phrase] += 1
+            span = (quote["content"]["start"], quote["content"]["end"])
+            if not any(iou(span, f) >= 0.5 for f in found):
+                missed[phrase] += 1
     corpus = "\n".join(texts)
     occurrences = Counter(
         {p: len(re.findall(r"\b" + re.escape(p) + r"\b", corpus)) for p in missed}

@@ -13,21 +13,16 @@ text (so that "like" or "has" never become cues):
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections import Counter
 from pathlib import Path
+
+from train_gold import documents, iou
 
 from llmextract.candidates import lexicons, mentions, quotes
 
 OUTPUT = Path(__file__).resolve().parents[2] / "llmextract" / "candidates" / "cues.txt"
 _WORD = re.compile(r"[A-Za-z]+")
-
-
-def _iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union else 0.0
 
 
 def _without_derived_cues() -> None:
@@ -48,20 +43,18 @@ def count(gold: Path) -> tuple[Counter[str], Counter[str], Counter[str]]:
     missed: Counter[str] = Counter()
     cued: Counter[str] = Counter()
     words: Counter[str] = Counter()
-    with gold.open(encoding="utf-8") as lines:
-        for line in lines:
-            document = json.loads(line)
-            text = document["text"]
-            words.update(w.lower() for w in _WORD.findall(text))
-            found = [(c.start, c.end) for c in quotes.find_quotes(text)]
-            for quote in document.get("quotes", []):
-                cue = (quote.get("cue") or {}).get("text", "").strip().lower()
-                if not _WORD.fullmatch(cue):
-                    continue
-                cued[cue] += 1
-                span = (quote["content"]["start"], quote["content"]["end"])
-                if not any(_iou(span, f) >= 0.5 for f in found):
-                    missed[cue] += 1
+    for document in documents(gold):
+        text = document["text"]
+        words.update(w.lower() for w in _WORD.findall(text))
+        found = [(c.start, c.end) for c in quotes.find_quotes(text)]
+        for quote in document.get("quotes", []):
+            cue = (quote.get("cue") or {}).get("text", "").strip().lower()
+            if not _WORD.fullmatch(cue):
+                continue
+            cued[cue] += 1
+            span = (quote["content"]["start"], quote["content"]["end"])
+            if not any(iou(span, f) >= 0.5 for f in found):
+                missed[cue] += 1
     return missed, cued, words
 
 
