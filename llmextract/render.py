@@ -32,13 +32,14 @@ class ViewDocument:
 
 
 def _label(
-    spec: TaskSpec | None, record: Any, spans: list[dict[str, Any]]
+    spec: TaskSpec | None, record: Any, found: dict[str, Any], spans: list[dict[str, Any]]
 ) -> tuple[str, dict[str, str]]:
-    """What the side list says about a record, and the values the filters look at: the
-    task's :attr:`~llmextract.tasks.TaskSpec.caption`, else the record's spans and labels."""
+    """What the side list says about a record (as stored; ``found``: as JSON), and the values
+    the filters look at: the task's :attr:`~llmextract.tasks.TaskSpec.caption`, else the
+    record's spans and labels."""
     if spec is not None and spec.caption is not None:
         return spec.caption(record)
-    labels = [f"{k}={v}" for k, v in record.items() if isinstance(v, str | int | float)]
+    labels = [f"{k}={v}" for k, v in found.items() if isinstance(v, str | int | float)]
     texts = [f"{span['role']}: {span['text']}" for span in spans]
     return "; ".join(texts + labels), {}
 
@@ -80,7 +81,7 @@ def _shown(
                           "text": span["text"]})  # fmt: skip
         keys = [span for span in spans if spec is None or span["role"] == spec.key]
         places = [(task, span["start"], span["end"]) for span in keys]
-        label, facets = _label(spec, record, spans)
+        label, facets = _label(spec, record, found, spans)
         shown.append(
             {"id": f"{task}-{index}", "task": task, "label": label, "spans": spans,
              "corrections": next((corrections[p] for p in places if p in corrections), []),

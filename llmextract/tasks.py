@@ -113,10 +113,12 @@ class TaskSpec:
     ``scorer``: the function that counts a document's records against its gold, named
     ``module:function`` so that the evaluation package is imported only when scoring; it
     takes ``(task, gold, result, criterion)`` and returns a
-    :class:`~llmextract.evaluation.counts.DocumentScore` (default: per-field P/R/F1 of the
-    key span, the other spans and the labels, see :mod:`llmextract.evaluation.generic`).
+    :class:`~llmextract.evaluation.counts.DocumentScore` whose counts include the key span's
+    field (default: per-field P/R/F1 of the key span, the other spans and the labels, see
+    :mod:`llmextract.evaluation.generic`).
     Each of ``labels`` gets a confusion matrix and per-class scores. ``caption``: what the
-    HTML view's side list says about a record and the values its filters look at (None: the
+    HTML view's side list says about a record (as the result stores it: a built-in task's as
+    its model, a user task's as JSON) and the values its filters look at (None: the
     record's spans and labels)."""
 
     name: str
