@@ -322,9 +322,9 @@ def paired_bootstrap(
 
 
 def confusion(scores: Iterable[DocumentScore], field: str) -> dict[str, dict[str, int]]:
-    """Gold label -> predicted label -> count, for ``quotes.kind``, ``events.type`` or
-    ``stances.polarity``; unmatched records appear as :data:`~.fields.MISSED` and
-    :data:`~.fields.SPURIOUS`.
+    """Gold label -> predicted label -> count, for a label field of a task (its spec's
+    ``labels``: ``quotes.kind``, ``events.type``, ``stances.polarity``, a user task's);
+    unmatched records appear as :data:`~.fields.MISSED` and :data:`~.fields.SPURIOUS`.
 
     >>> from llmextract.evaluation.scorers import score_document
     >>> from llmextract.schemas import Event, Span
