@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from llmextract.schemas import TASKS, DocumentResult, Event, Quote, Stance
-from llmextract.tasks import known_task
+from llmextract.schemas import TASKS, DocumentResult
+from llmextract.tasks import TaskSpec, known_task
 
 __all__ = ["ViewDocument", "render_view", "view_model"]
 
@@ -31,20 +31,15 @@ class ViewDocument:
     error: str | None = None
 
 
-def _label(record: Any, spans: list[dict[str, Any]]) -> tuple[str, dict[str, str]]:
-    """What the side list says about a record, and the values the filters look at (those of
-    the built-in records: speaker, type); a user task's record as its fields."""
-    if isinstance(record, Quote):
-        who = record.speaker_name or (record.speaker.text if record.speaker else "unknown")
-        return f"{who} ({record.kind}): {record.content.text}", {"speaker": who}
-    if isinstance(record, Event):
-        actor = f" by {record.actor.text}" if record.actor else ""
-        kind = record.type.value if record.type is not None else record.kind or "untyped"
-        return f"{kind}: {record.trigger.text}{actor}", {"type": kind}
-    if isinstance(record, Stance):
-        who = record.holder_name or (record.holder.text if record.holder else "the writer")
-        return f"{who} {record.polarity} {record.target}: {record.evidence.text}", {"speaker": who}
-    labels = [f"{k}={v}" for k, v in record.items() if isinstance(v, str | int | float)]
+def _label(
+    spec: TaskSpec | None, record: Any, found: dict[str, Any], spans: list[dict[str, Any]]
+) -> tuple[str, dict[str, str]]:
+    """What the side list says about a record (as stored; ``found``: as JSON), and the values
+    the filters look at: the task's :attr:`~llmextract.tasks.TaskSpec.caption`, else the
+    record's spans and labels."""
+    if spec is not None and spec.caption is not None:
+        return spec.caption(record)
+    labels = [f"{k}={v}" for k, v in found.items() if isinstance(v, str | int | float)]
     texts = [f"{span['role']}: {span['text']}" for span in spans]
     return "; ".join(texts + labels), {}
 
@@ -86,7 +81,7 @@ def _shown(
                           "text": span["text"]})  # fmt: skip
         keys = [span for span in spans if spec is None or span["role"] == spec.key]
         places = [(task, span["start"], span["end"]) for span in keys]
-        label, facets = _label(record, spans)
+        label, facets = _label(spec, record, found, spans)
         shown.append(
             {"id": f"{task}-{index}", "task": task, "label": label, "spans": spans,
              "corrections": next((corrections[p] for p in places if p in corrections), []),

@@ -108,7 +108,18 @@ class TaskSpec:
     ``styles``: span field -> the CSS class the HTML view draws it with (a field without
     one gets a colour of its own, named in the legend). ``answer``: a gold record (as JSON)
     written as the model writes it in a worked example, None if it cannot be shown as one
-    (None: as :func:`copy_answer` writes it)."""
+    (None: as :func:`copy_answer` writes it).
+
+    ``scorer``: the function that counts a document's records against its gold, named
+    ``module:function`` so that the evaluation package is imported only when scoring; it
+    takes ``(task, gold, result, criterion)`` and returns a
+    :class:`~llmextract.evaluation.counts.DocumentScore` whose counts include the key span's
+    field (default: per-field P/R/F1 of the key span, the other spans and the labels, see
+    :mod:`llmextract.evaluation.generic`).
+    Each of ``labels`` gets a confusion matrix and per-class scores. ``caption``: what the
+    HTML view's side list says about a record (as the result stores it: a built-in task's as
+    its model, a user task's as JSON) and the values its filters look at (None: the
+    record's spans and labels)."""
 
     name: str
     record: type[BaseModel]
@@ -123,6 +134,8 @@ class TaskSpec:
     finder: Callable[..., Sequence[Any]] | None = None
     styles: Mapping[str, str] = field(default_factory=dict)
     answer: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
+    scorer: str = "llmextract.evaluation.generic:score_fields"
+    caption: Callable[[Any], tuple[str, dict[str, str]]] | None = None
 
 
 _ARGUMENTS = ("actor", "recipient", "location", "time")  # an event's spans besides its trigger
@@ -165,6 +178,23 @@ def _stance_answer(record: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _quote_caption(quote: Quote) -> tuple[str, dict[str, str]]:
+    who = quote.speaker_name or (quote.speaker.text if quote.speaker else "unknown")
+    return f"{who} ({quote.kind}): {quote.content.text}", {"speaker": who}
+
+
+def _event_caption(event: Event) -> tuple[str, dict[str, str]]:
+    actor = f" by {event.actor.text}" if event.actor else ""
+    kind = event.type.value if event.type is not None else event.kind or "untyped"
+    return f"{kind}: {event.trigger.text}{actor}", {"type": kind}
+
+
+def _stance_caption(stance: Stance) -> tuple[str, dict[str, str]]:
+    who = stance.holder_name or (stance.holder.text if stance.holder else "the writer")
+    return f"{who} {stance.polarity} {stance.target}: {stance.evidence.text}", {"speaker": who}
+
+
+_SCORERS = "llmextract.evaluation.scorers"
 _BUILTIN = {
     spec.name: spec
     for spec in (
@@ -172,18 +202,20 @@ _BUILTIN = {
             "quotes", Quote, QuoteList, "content", spans=("content", "speaker", "cue"),
             labels=("kind",), finder=find_quotes, answer=_quote_answer,
             styles={"content": "q-content", "speaker": "q-speaker", "cue": "q-cue"},
+            scorer=f"{_SCORERS}:score_quotes", caption=_quote_caption,
         ),
         TaskSpec(
             "events", Event, EventList, "trigger", spans=("trigger", *_ARGUMENTS),
             labels=("type",), identity=("type", "kind", "actor"), finder=find_events,
             answer=_event_answer,
             styles={"trigger": "e-trigger", **dict.fromkeys(_ARGUMENTS, "e-arg")},
+            scorer=f"{_SCORERS}:score_events", caption=_event_caption,
         ),
         TaskSpec(
             "stances", Stance, StanceList, "evidence", spans=("evidence", "holder"),
             labels=("polarity",), identity=("holder", "target", "polarity"),
             finder=find_stances, styles={"evidence": "s-evidence", "holder": "s-holder"},
-            answer=_stance_answer,
+            answer=_stance_answer, scorer=f"{_SCORERS}:score_stances", caption=_stance_caption,
         ),
     )
 }  # fmt: skip

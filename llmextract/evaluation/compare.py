@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmextract.errors import InputError
-from llmextract.evaluation.generic import register_fields
 from llmextract.evaluation.record import RunRecord
 from llmextract.evaluation.table import ScoreTable
 
@@ -89,7 +88,6 @@ def compare_runs(a: RunRecord, b: RunRecord, *, samples: int = 1000) -> Comparis
             f"{len(a_ids ^ b_ids)} differ): compare runs made on the same gold file and --limit"
         )
     keys = sorted(set(a.metrics) & set(b.metrics))
-    register_fields(keys)  # user tasks' fields, known from the records alone
     a_table, b_table = a.table(), b.table()
     try:
         deltas = a_table.deltas(b_table, keys, samples=samples)

@@ -1,4 +1,4 @@
-"""What is scored: the fields of each task, and how each counts.
+"""What the built-in tasks' scorers count, field by field, and the names scores share.
 
 Every count is computed from one document alone (:func:`score_document`), so a corpus score is
 a sum over documents and documents can be resampled (:func:`bootstrap`,
@@ -17,6 +17,9 @@ a sum over documents and documents can be resampled (:func:`bootstrap`,
 ``stances``
     ``evidence`` (evidence spans), and, over matched stances, ``holder``, ``target`` and
     ``polarity``.
+a user task
+    each span and label field it declares (:mod:`~llmextract.evaluation.generic`), unless
+    its :attr:`~llmextract.tasks.TaskSpec.scorer` counts others.
 
 Attribute fields scored over matched pairs (``speaker``, ``cue``, ``holder``) count only the
 gold side: a pair whose gold has the attribute is a true positive when the prediction gets it
@@ -32,21 +35,16 @@ Pure: no I/O, no client.
 
 from __future__ import annotations
 
-__all__ = ["ARGUMENT_ROLES", "FIELDS", "MISSED", "SPURIOUS", "split_key"]
+__all__ = ["ARGUMENT_ROLES", "MISSED", "SPURIOUS", "split_key"]
 
 MISSED = "MISSED"
 SPURIOUS = "SPURIOUS"
 ARGUMENT_ROLES = ("actor", "recipient", "location", "time")
-FIELDS: dict[str, tuple[str, ...]] = {
-    "quotes": ("content", "content_direct", "content_token", "speaker", "cue", "kind"),
-    "events": ("trigger", "type", *(f"arg:{role}" for role in ARGUMENT_ROLES), "arguments"),
-    "stances": ("evidence", "holder", "target", "polarity"),
-}
 
 
 def split_key(key: str) -> tuple[str, str]:
-    """``("quotes", "content")`` of ``"quotes.content"``; a key of no task raises."""
+    """``("quotes", "content")`` of ``"quotes.content"``; a key without a task raises."""
     task, dot, name = key.partition(".")
-    if not dot or task not in FIELDS:
+    if not dot or not task:
         raise ValueError(f"field keys look like 'quotes.content', not {key!r}")
     return task, name

@@ -1,4 +1,5 @@
-"""Scoring user tasks (:mod:`llmextract.tasks`): their gold, and per-field counts per document.
+"""Scoring user tasks (:mod:`llmextract.tasks`): their gold, and the generic per-field counts
+per document, the scorer of a task that declares no other (:func:`score_fields`).
 
 Gold is the generic JSONL: ``{"id", "text", "<task>": [records]}`` with each span as
 ``{"start", "end", "text"}`` (offsets into ``text``) and each label as its value; ``tasks``
@@ -21,7 +22,7 @@ are not scored. Pure: no I/O but reading the gold file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,12 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from llmextract.errors import InputError
 from llmextract.evaluation import gold as builtin_gold
 from llmextract.evaluation.counts import Counts, DocumentScore
-from llmextract.evaluation.fields import FIELDS, MISSED, SPURIOUS
+from llmextract.evaluation.fields import MISSED, SPURIOUS
 from llmextract.evaluation.gold import GoldDocument
 from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap
 from llmextract.jsonl import loads, numbered_lines
-from llmextract.schemas import TASKS, DocumentResult, Span
+from llmextract.schemas import DocumentResult, Span, Task
 from llmextract.tasks import (
-    TaskSpec,
     check_gold_records,
     get_task,
     records_of,
@@ -48,9 +48,7 @@ __all__ = [
     "UserGold",
     "iter_gold",
     "key_spans",
-    "label_fields",
-    "register_fields",
-    "score_user_task",
+    "score_fields",
     "ungrounded",
 ]
 
@@ -131,27 +129,6 @@ def _known_tasks(
     return document
 
 
-def register_fields(keys: Iterable[str]) -> None:
-    """Make the corpus tables know the user tasks among ``task.field`` keys (a run record's
-    metrics), so that they aggregate, resample and compare like the built-in ones."""
-    for key in keys:
-        task, _, name = key.partition(".")
-        if task not in TASKS and name:
-            FIELDS[task] = (
-                *FIELDS.get(task, ()),
-                *(() if name in FIELDS.get(task, ()) else (name,)),
-            )
-
-
-def _fields(spec: TaskSpec) -> tuple[str, ...]:
-    return (spec.key, *(f for f in (*spec.spans, *spec.labels) if f != spec.key))
-
-
-def label_fields(tasks: Iterable[str]) -> list[str]:
-    """``task.field`` of every label field of the user tasks among ``tasks``."""
-    return [f"{t}.{f}" for t in tasks if t not in TASKS for f in get_task(t).labels]
-
-
 def _value(record: BaseModel, path: str) -> Any:
     """The value at a dotted path; None when a model on the way is missing."""
     value: Any = record
@@ -168,16 +145,13 @@ def _label_of(value: Any) -> str | None:
     return str(getattr(value, "value", value))
 
 
-def score_user_task(
-    task: str, gold: GoldDocument, result: DocumentResult | None, criterion: SpanCriterion
+def score_fields(
+    task: Task, gold: GoldDocument, result: DocumentResult | None, criterion: SpanCriterion
 ) -> DocumentScore:
-    """Per-field counts of user task ``task`` in one document (see the module docstring)."""
+    """Per-field counts of task ``task`` in one document (see the module docstring)."""
     spec = get_task(task)
-    FIELDS.setdefault(task, _fields(spec))
     text = gold.text
-    truth = (
-        check_gold_records(task, gold.records.get(task, [])) if isinstance(gold, UserGold) else []
-    )
+    truth = check_gold_records(task, gold.stored(task))
     guess = [] if result is None else records_of(result, task)
     pairs = match(
         [_value(r, spec.key) for r in guess], [_value(r, spec.key) for r in truth], text, criterion

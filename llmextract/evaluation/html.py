@@ -17,7 +17,8 @@ from llmextract.evaluation.matching import SpanCriterion, match
 from llmextract.evaluation.record import RunRecord
 from llmextract.gold import GoldDocument
 from llmextract.render import page
-from llmextract.schemas import TASKS, DocumentResult
+from llmextract.schemas import DocumentResult
+from llmextract.tasks import task_names
 
 __all__ = ["compare_html", "eval_html"]
 
@@ -36,8 +37,7 @@ def _marked(
     """The document's gold and predicted primary spans, each marked by how it matched."""
     gold_marks: list[dict[str, Any]] = []
     pred_marks: list[dict[str, Any]] = []
-    users = [t for t in gold.tasks if t not in TASKS]
-    for task in [*(t for t in TASKS if t in gold.tasks), *users]:
+    for task in (t for t in task_names() if t in gold.tasks):  # in the tasks' order
         preds, golds = key_spans(task, gold, result)
         pairs = match(preds, golds, gold.text, criterion)
         matched_pred = {p for p, _ in pairs}

@@ -1,4 +1,5 @@
-"""Per-task scorers: the counts of one task (quotes, events, stances) in one document.
+"""The built-in tasks' scorers (quotes, events, stances), and scoring a document by each
+task's declared scorer (:attr:`~llmextract.tasks.TaskSpec.scorer`).
 
 What each field counts is :mod:`~llmextract.evaluation.fields`'s documentation; every count
 comes from one document alone, so a corpus score is a sum over documents. Pure: no I/O, no
@@ -7,6 +8,8 @@ client.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -17,8 +20,21 @@ from llmextract.evaluation.matching import SpanCriterion, match, spans_overlap
 from llmextract.evaluation.tokens import token_prf
 from llmextract.gold import GoldDocument, GoldEvent
 from llmextract.schemas import DocumentResult, Event, Quote, Span, Stance, Task
+from llmextract.tasks import TaskSpec, get_task
 
-__all__ = ["score_document", "score_result"]
+__all__ = [
+    "Scorer",
+    "score_document",
+    "score_events",
+    "score_quotes",
+    "score_result",
+    "score_stances",
+    "scorer_of",
+]
+
+Scorer = Callable[[Task, GoldDocument, DocumentResult | None, SpanCriterion], DocumentScore]
+"""A task's scorer: ``(task, gold, result, criterion)`` -> the document's counts of ``task``
+(``result`` None: nothing predicted)."""
 
 TARGET_OVERLAP = 0.5
 _WORD = re.compile(r"\w+")
@@ -265,36 +281,53 @@ def score_document(
     return scorers[task](pred, gold, text, criterion, doc_id)
 
 
+def score_quotes(
+    task: Task, gold: GoldDocument, result: DocumentResult | None, criterion: SpanCriterion
+) -> DocumentScore:
+    """The quotes' scorer: content spans (all, DIRECT, tokens), speaker, cue and kind."""
+    pred = [] if result is None else result.quotes
+    return _score_quotes(pred, gold.quotes, gold.text, criterion, gold.id)
+
+
+def score_events(
+    task: Task, gold: GoldDocument, result: DocumentResult | None, criterion: SpanCriterion
+) -> DocumentScore:
+    """The events' scorer: triggers, PLOVER types and argument roles."""
+    pred = [] if result is None else result.events
+    return _score_events(pred, gold.events, gold.text, criterion, gold.id)
+
+
+def score_stances(
+    task: Task, gold: GoldDocument, result: DocumentResult | None, criterion: SpanCriterion
+) -> DocumentScore:
+    """The stances' scorer: evidence spans, holder, target and polarity."""
+    pred = [] if result is None else result.stances
+    return _score_stances(pred, gold.stances, gold.text, criterion, gold.id)
+
+
+@functools.cache
+def _resolve(name: str) -> Scorer:
+    module, _, function = name.partition(":")
+    found: Scorer = getattr(importlib.import_module(module), function)
+    return found
+
+
+def scorer_of(spec: TaskSpec) -> Scorer:
+    """The function a task declares as its scorer (``module:function``), imported once."""
+    return _resolve(spec.scorer)
+
+
 def score_result(
     gold: GoldDocument,
-    result: DocumentResult,
+    result: DocumentResult | None,
     criterion: SpanCriterion,
     *,
     tasks: Iterable[Task] | None = None,
 ) -> list[DocumentScore]:
-    """Scores of one prediction against its gold document, for each task the gold annotates.
+    """Scores of one prediction (None: nothing predicted) against its gold document, for each
+    task the gold annotates, each by its task's scorer.
 
     ``tasks`` narrows the tasks further; a task the gold does not list is never scored.
     """
     wanted = gold.tasks if tasks is None else [t for t in tasks if t in gold.tasks]
-    scores: list[DocumentScore] = []
-    for task in dict.fromkeys(wanted):
-        if task == "quotes":
-            scores.append(
-                score_document(
-                    "quotes", result.quotes, gold.quotes, gold.text, criterion, doc_id=gold.id
-                )
-            )
-        elif task == "events":
-            scores.append(
-                score_document(
-                    "events", result.events, gold.events, gold.text, criterion, doc_id=gold.id
-                )
-            )
-        else:
-            scores.append(
-                score_document(
-                    "stances", result.stances, gold.stances, gold.text, criterion, doc_id=gold.id
-                )
-            )
-    return scores
+    return [scorer_of(get_task(t))(t, gold, result, criterion) for t in dict.fromkeys(wanted)]

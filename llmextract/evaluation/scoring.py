@@ -21,7 +21,7 @@ from llmextract.evaluation.record import DocumentRow, LabelScores
 from llmextract.evaluation.scorers import score_result
 from llmextract.evaluation.table import ScoreTable
 from llmextract.gold import GoldDocument
-from llmextract.schemas import TASKS, DocumentResult, Task, Usage
+from llmextract.schemas import DocumentResult, Task, Usage
 from llmextract.tasks import get_task
 
 __all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
@@ -29,8 +29,6 @@ __all__ = ["KEEP_PREDICTIONS_UP_TO", "RunScorer", "ScoredRun"]
 # Runs of up to this many documents keep each document's predictions in their record unless
 # told otherwise (the HTML report shows them); larger ones keep the counts alone.
 KEEP_PREDICTIONS_UP_TO = 1000
-
-_CONFUSION_FIELDS = ("quotes.kind", "events.type", "stances.polarity")
 
 
 @dataclass
@@ -114,7 +112,7 @@ class RunScorer:
     def finish(self, *, samples: int) -> ScoredRun:
         """The metrics of every document added, with ``samples`` bootstrap resamples."""
         metrics = dict(sorted(self.table.aggregate(samples=samples).items()))
-        labelled = (*_CONFUSION_FIELDS, *generic.label_fields(self.tasks))
+        labelled = [f"{task}.{name}" for task in self.tasks for name in get_task(task).labels]
         matrices = {f: self.table.confusion(f) for f in labelled}
         matrices = {f: matrix for f, matrix in matrices.items() if matrix}
         return ScoredRun(
@@ -140,15 +138,9 @@ def _strip(row: DocumentRow) -> None:
         score.pairs = {}
 
 
-def _empty(gold: GoldDocument) -> DocumentResult:
-    return DocumentResult(
-        id=gold.id, sha256="", chars=len(gold.text), model="", endpoint="", prompts={}
-    )
-
-
 def _only_roles(
-    gold: GoldDocument, result: DocumentResult, roles: Sequence[str]
-) -> tuple[GoldDocument, DocumentResult]:
+    gold: GoldDocument, result: DocumentResult | None, roles: Sequence[str]
+) -> tuple[GoldDocument, DocumentResult | None]:
     """Gold and predicted events without their arguments of other roles than ``roles``."""
     dropped = [r for r in ARGUMENT_ROLES if r not in roles]
     if not dropped:
@@ -163,11 +155,11 @@ def _only_roles(
         )
         for e in gold.events
     ]
+    scored_gold = gold.model_copy(update={"events": gold_events})
+    if result is None:
+        return scored_gold, None
     events = [e.model_copy(update=cleared) for e in result.events]
-    return (
-        gold.model_copy(update={"events": gold_events}),
-        result.model_copy(update={"events": events}),
-    )
+    return scored_gold, result.model_copy(update={"events": events})
 
 
 def _score(
@@ -177,17 +169,15 @@ def _score(
     criterion: SpanCriterion,
     roles: Sequence[str] = ARGUMENT_ROLES,
 ) -> list[DocumentScore]:
-    builtin = [t for t in tasks if t in TASKS]
-    scored_gold, result = _only_roles(gold, prediction.result or _empty(gold), roles)
-    scores = score_result(scored_gold, result, criterion, tasks=builtin)
+    scored_gold, result = _only_roles(gold, prediction.result, roles)
+    scores = score_result(scored_gold, result, criterion, tasks=tasks)
     # Passages a baseline gave that are not in the article are predictions too: wrong ones.
     for score in scores:
         missing = prediction.ungrounded.get(score.task, [])
         score.counts[get_task(score.task).key].fp += len(missing)
         if score.tokens is not None:
             score.tokens.pred_total += sum(len(TOKEN_PATTERN.findall(m)) for m in missing)
-    users = [t for t in tasks if t not in TASKS and t in gold.tasks]
-    return scores + [generic.score_user_task(t, gold, prediction.result, criterion) for t in users]
+    return scores
 
 
 def _ungrounded(gold: GoldDocument, prediction: Prediction, task: Task) -> int:

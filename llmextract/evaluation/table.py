@@ -21,7 +21,7 @@ from llmextract.evaluation.counts import (
     TokenCounts,
     f1_of_sums,
 )
-from llmextract.evaluation.fields import FIELDS, split_key
+from llmextract.evaluation.fields import split_key
 
 __all__ = ["ScoreTable", "aggregate", "bootstrap", "confusion", "paired_bootstrap"]
 
@@ -125,10 +125,7 @@ class ScoreTable:
         """Corpus results per ``task.field``, with the :meth:`intervals` of their F1: see
         :func:`aggregate`."""
         results: dict[str, dict[str, Any]] = {}
-        for task in FIELDS:
-            columns = self._tasks.get(task)
-            if columns is None:
-                continue
+        for task, columns in self._tasks.items():
             documents = len(columns.ids)
             for name in columns.counts:
                 matrix = columns.matrix(name)
@@ -325,9 +322,9 @@ def paired_bootstrap(
 
 
 def confusion(scores: Iterable[DocumentScore], field: str) -> dict[str, dict[str, int]]:
-    """Gold label -> predicted label -> count, for ``quotes.kind``, ``events.type`` or
-    ``stances.polarity``; unmatched records appear as :data:`~.fields.MISSED` and
-    :data:`~.fields.SPURIOUS`.
+    """Gold label -> predicted label -> count, for a label field of a task (its spec's
+    ``labels``: ``quotes.kind``, ``events.type``, ``stances.polarity``, a user task's);
+    unmatched records appear as :data:`~.fields.MISSED` and :data:`~.fields.SPURIOUS`.
 
     >>> from llmextract.evaluation.scorers import score_document
     >>> from llmextract.schemas import Event, Span
