@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from train_gold import documents, iou
+from train_gold import documents, frequent_cues, iou, write_cues
 
 from llmextract.candidates import lexicons, mentions, quotes, speakers
 
@@ -73,22 +73,16 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     missed, cued, occurrences = count(args.gold)
-    rows = [
-        (phrase, n, cued[phrase], occurrences[phrase])
-        for phrase, n in missed.most_common()
-        if n >= args.min_cues and cued[phrase] >= args.min_share * occurrences[phrase]
-    ]
+    rows = frequent_cues(
+        missed, cued, occurrences, min_cues=args.min_cues, min_share=args.min_share
+    )
     header = (
         f"# Cue phrases of attributions the quote finder missed on {args.gold.name}: at least "
         f"{args.min_cues} missed, a cue in at least {args.min_share:.0%} of their occurrences.\n"
         "# Made by evals/scripts/derive_cue_phrases.py; columns: phrase, missed, cues, "
         "occurrences.\n"
     )
-    lines = [f"{p}\t{n}\t{c}\t{o}\n" for p, n, c, o in sorted(rows)]
-    args.output.write_text(header + "".join(lines), encoding="utf-8")
-    print(f"{len(rows)} cue phrases -> {args.output}")
-    for row in rows:
-        print(*row, sep="\t")
+    write_cues(args.output, header, rows, "cue phrases")
 
 
 if __name__ == "__main__":

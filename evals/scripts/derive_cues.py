@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from train_gold import documents, iou
+from train_gold import documents, frequent_cues, iou, write_cues
 
 from llmextract.candidates import lexicons, mentions, quotes
 
@@ -68,21 +68,15 @@ def main() -> None:
     missed, cued, words = count(args.gold)
     derived = set(lexicons.DERIVED_CUES)
     known = {form.lower() for form in lexicons.CUE_FORMS if form not in derived}
-    rows = [
-        (word, n, cued[word], words[word])
-        for word, n in missed.most_common()
-        if word not in known and n >= args.min_cues and cued[word] >= args.min_share * words[word]
-    ]
+    rows = frequent_cues(
+        missed, cued, words, min_cues=args.min_cues, min_share=args.min_share, known=known
+    )
     header = (
         f"# Cue words of attributions the quote finder missed on {args.gold.name}: at least "
         f"{args.min_cues} missed, a cue in at least {args.min_share:.0%} of their occurrences.\n"
         "# Made by evals/scripts/derive_cues.py; columns: word, missed, cues, occurrences.\n"
     )
-    lines = [f"{w}\t{n}\t{c}\t{o}\n" for w, n, c, o in sorted(rows)]
-    args.output.write_text(header + "".join(lines), encoding="utf-8")
-    print(f"{len(rows)} cue words -> {args.output}")
-    for row in rows:
-        print(*row, sep="\t")
+    write_cues(args.output, header, rows, "cue words")
 
 
 if __name__ == "__main__":
