@@ -61,8 +61,8 @@ def count(gold: Path) -> tuple[Counter[str], Counter[str], Counter[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("gold", type=Path, help="gold JSONL of a train split")
-    parser.add_argument("--min-cues", type=int, default=20)
-    parser.add_argument("--min-share", type=float, default=0.3)
+    parser.add_argument("--min-cues", type=int, default=5)
+    parser.add_argument("--min-share", type=float, default=0.2)
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     missed, cued, words = count(args.gold)
